@@ -1,0 +1,1 @@
+"""Fact-checking service for newsrooms."""

@@ -1,0 +1,1 @@
+"""Claim extractors: the LLM one (instructor) and the offline rule-based one."""

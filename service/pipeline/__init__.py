@@ -1,0 +1,1 @@
+"""Pipeline stages: ingest → extract → retrieve → compare → verdict → report."""

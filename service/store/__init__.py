@@ -1,0 +1,1 @@
+"""Persistence: the store interface and its SQL backend (SQLite, PostgreSQL)."""

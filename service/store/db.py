@@ -1,0 +1,76 @@
+"""Engines and migrations: one async engine per process, schema owned by Alembic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Any constant works; it only has to be the same for every instance of the service.
+_PG_MIGRATION_LOCK = 7_202_611
+
+
+def create_engine(url: str, *, pooled: bool = True, **connect_args: Any) -> AsyncEngine:
+    """pooled=False opens a connection per use: for tests, whose clients run their own loop."""
+    parsed = make_url(url)
+    pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30, **connect_args}, **pool)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    if pooled:
+        pool = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    return create_async_engine(url, connect_args=connect_args, **pool)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run beside the one writer; busy_timeout makes writers wait, not fail;
+    # foreign_keys makes ON DELETE CASCADE (and the FTS delete trigger) actually happen.
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, "no migrations found"
+    return head
+
+
+async def migrate(engine: AsyncEngine) -> str:
+    """Upgrade the schema to head; safe to run from several processes at once."""
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+            )
+        await conn.run_sync(lambda sync: command.upgrade(_alembic_config(sync), "head"))
+    return head_revision()
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as conn:
+        return await conn.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision()
+        )

@@ -1,0 +1,183 @@
+"""The SQL store (SQLite by default, PostgreSQL in production) behind the Store interface."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from service.errors import NotFound, StoreUnavailable
+from service.models import ArticleIn, ArticleOut, ArticleSummary, ClaimData, ClaimOut, Page
+from service.store import db
+from service.store.tables import ArticleRow, ClaimRow, utcnow
+
+# Errors that mean "the database is not there", as opposed to a bug in a query.
+_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError)
+
+
+class SqlStore:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlStore:
+        return cls(db.create_engine(url))
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"database unavailable: {_reason(exc)}") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable(f"database connection lost: {_reason(exc)}") from exc
+            raise
+
+    async def add_article(
+        self, article: ArticleIn, content_hash: str, claims: list[ClaimData]
+    ) -> tuple[ArticleOut, bool]:
+        async with self._session() as session:
+            inserted = await session.execute(
+                self._insert(ArticleRow)
+                .values(
+                    text=article.text,
+                    title=article.title,
+                    url=article.url,
+                    source=article.source,
+                    published_at=article.published_at,
+                    content_hash=content_hash,
+                    created_at=utcnow(),
+                )
+                .on_conflict_do_nothing(index_elements=["content_hash"])
+                .returning(ArticleRow.id)
+            )
+            article_id = inserted.scalar_one_or_none()
+            if article_id is not None:
+                session.add_all(_claim_row(article_id, claim) for claim in claims)
+        if article_id is None:
+            existing = await self.find_article(content_hash)
+            if existing is None:  # deleted between our insert and this read
+                raise StoreUnavailable("article changed concurrently; retry the request")
+            return existing, False
+        return await self.get_article(article_id), True
+
+    async def find_article(self, content_hash: str) -> ArticleOut | None:
+        async with self._session() as session:
+            row = await session.scalar(
+                select(ArticleRow).where(ArticleRow.content_hash == content_hash)
+            )
+            return await _article_out(session, row) if row else None
+
+    async def get_article(self, article_id: int) -> ArticleOut:
+        async with self._session() as session:
+            row = await session.get(ArticleRow, article_id)
+            if row is None:
+                raise NotFound(f"article {article_id} not found")
+            return await _article_out(session, row)
+
+    async def list_articles(self, limit: int, offset: int) -> Page:
+        counts = (
+            select(ClaimRow.article_id, func.count().label("n"))
+            .group_by(ClaimRow.article_id)
+            .subquery()
+        )
+        async with self._session() as session:
+            total = await session.scalar(select(func.count()).select_from(ArticleRow)) or 0
+            rows = await session.execute(
+                select(ArticleRow, func.coalesce(counts.c.n, 0))
+                .outerjoin(counts, counts.c.article_id == ArticleRow.id)
+                .order_by(ArticleRow.created_at.desc(), ArticleRow.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            items = [_summary(row, n) for row, n in rows.all()]
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    async def delete_article(self, article_id: int) -> None:
+        async with self._session() as session:
+            # Claims go explicitly, not only by cascade, so no backend setting can leave
+            # orphaned evidence behind.
+            await session.execute(delete(ClaimRow).where(ClaimRow.article_id == article_id))
+            result = await session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
+            if result.rowcount == 0:
+                raise NotFound(f"article {article_id} not found")
+
+    async def ready(self) -> tuple[str | None, str]:
+        try:
+            current = await db.current_revision(self.engine)
+        except _UNAVAILABLE as exc:
+            raise StoreUnavailable(f"database unavailable: {_reason(exc)}") from exc
+        return current, db.head_revision()
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _reason(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+    return f"{type(cause).__name__}: {cause}".splitlines()[0][:300]
+
+
+def _claim_row(article_id: int, claim: ClaimData) -> ClaimRow:
+    data = claim.model_dump(mode="json")
+    start, end = data.pop("span")
+    return ClaimRow(article_id=article_id, span_start=start, span_end=end, **data)
+
+
+def _claim_out(row: ClaimRow) -> ClaimOut:
+    return ClaimOut.model_validate(
+        {
+            "id": row.id,
+            "article_id": row.article_id,
+            "statement": row.statement,
+            "quote": row.quote,
+            "span": (row.span_start, row.span_end),
+            "claimant": row.claimant,
+            "entities": row.entities,
+            "quantities": row.quantities,
+            "time": row.time,
+            "extractor": row.extractor,
+            "model": row.model,
+            "prompt_version": row.prompt_version,
+        }
+    )
+
+
+async def _article_out(session: AsyncSession, row: ArticleRow) -> ArticleOut:
+    claims = await session.scalars(
+        select(ClaimRow).where(ClaimRow.article_id == row.id).order_by(ClaimRow.span_start)
+    )
+    return ArticleOut(
+        id=row.id,
+        text=row.text,
+        title=row.title,
+        url=row.url,
+        source=row.source,
+        published_at=row.published_at,
+        content_hash=row.content_hash,
+        created_at=row.created_at,
+        claims=[_claim_out(claim) for claim in claims],
+    )
+
+
+def _summary(row: ArticleRow, claim_count: int) -> ArticleSummary:
+    return ArticleSummary(
+        id=row.id,
+        title=row.title,
+        url=row.url,
+        source=row.source,
+        published_at=row.published_at,
+        content_hash=row.content_hash,
+        created_at=row.created_at,
+        claim_count=claim_count,
+    )
