@@ -13,8 +13,12 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.static_files import create_static_files_router
 
 from service.api.articles import ArticleController
+from service.api.checks import CheckController
 from service.api.health import healthz, readyz
 from service.api.problems import HANDLERS
+from service.llm.base import Extractor, Judge
+from service.llm.factory import build_backends
+from service.pipeline.run import Pipeline
 from service.settings import Settings
 from service.store.base import Store
 from service.store.sql import SqlStore
@@ -24,9 +28,16 @@ SWAGGER_STATIC = Path(swagger_ui.__file__).parent / "static"
 SWAGGER_PATH = "/static/swagger"
 
 
-def create_app(settings: Settings, *, store: Store | None = None) -> Litestar:
-    """The app for these settings; tests may hand in a store they own."""
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    backends: tuple[Extractor, Judge | None] | None = None,
+) -> Litestar:
+    """The app for these settings; tests may hand in a store or backends they own."""
     store = store or SqlStore.from_url(settings.database_url)
+    extractor, judge = backends or build_backends(settings)
+    pipeline = Pipeline(store=store, extractor=extractor, judge=judge, settings=settings)
 
     async def close_store() -> None:
         await store.close()
@@ -34,6 +45,7 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             ArticleController,
+            CheckController,
             healthz,
             readyz,
             create_static_files_router(
@@ -41,8 +53,11 @@ def create_app(settings: Settings, *, store: Store | None = None) -> Litestar:
             ),
         ],
         dependencies={
-            "store": Provide(lambda: store, sync_to_thread=False),
+            # Not "store": that is a field of the check request body, and Litestar would
+            # report a bad value there as a broken dependency (500) instead of a 422.
+            "storage": Provide(lambda: store, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
+            "pipeline": Provide(lambda: pipeline, sync_to_thread=False),
         },
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=settings.max_article_bytes,

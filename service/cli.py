@@ -114,17 +114,20 @@ async def _migrate(settings: Settings) -> str:
 
 
 async def _ingest(settings: Settings, paths: list[Path], source: str | None) -> None:
+    from service.llm.factory import build_backends
     from service.pipeline.ingest import find_article_files, read_article_file
-    from service.pipeline.run import store_article
+    from service.pipeline.run import Pipeline
     from service.store.sql import SqlStore
 
+    files = list(find_article_files(paths))
+    if not files:
+        raise InvalidInput("no .txt or .md files found in " + ", ".join(map(str, paths)))
     store = SqlStore.from_url(settings.database_url)
+    extractor, judge = build_backends(settings)
+    pipeline = Pipeline(store=store, extractor=extractor, judge=judge, settings=settings)
     try:
-        files = list(find_article_files(paths))
-        if not files:
-            raise InvalidInput("no .txt or .md files found in " + ", ".join(map(str, paths)))
         for path in files:
-            article, created = await store_article(read_article_file(path, source), store)
+            article, created = await pipeline.ingest(read_article_file(path, source))
             state = "stored" if created else "already stored"
             out.print(f"{state}: {path} → article {article.id}, {len(article.claims)} claims")
     finally:

@@ -132,3 +132,74 @@ class Health(BaseModel):
     detail: str | None = None
     database: str | None = None
     migration: str | None = None
+
+
+class CheckIn(ArticleIn):
+    store: bool = Field(
+        default=True,
+        description="Keep the article as evidence for later checks; false: check only.",
+    )
+
+
+class Citation(BaseModel):
+    """One piece of evidence from another outlet's article."""
+
+    claim_id: int
+    article_id: int
+    source: str | None
+    url: str | None
+    title: str | None
+    quote: str = Field(description="The cited article's exact passage (grounded by offsets).")
+    span: Span
+    claimant: str | None = None
+    relation: Relation
+    explanation: str
+    method: Literal["rules", "llm"] = Field(description="Settled by exact comparison or the LLM.")
+    independent_group: int = Field(
+        description="Articles sharing a group rewrite each other and count as one source."
+    )
+
+
+class CheckedClaim(BaseModel):
+    id: int | None = Field(description="The stored claim's id; null when checked with store=false.")
+    statement: str
+    quote: str
+    span: Span
+    claimant: str | None = None
+    entities: list[str] = Field(default_factory=list)
+    quantities: list[Quantity] = Field(default_factory=list)
+    time: TimeRef | None = None
+    verdict: Verdict
+    confidence: float = Field(ge=0, le=1)
+    independent_sources: int = Field(ge=0)
+    citations: list[Citation] = Field(default_factory=list)
+    notes: list[str] = Field(
+        default_factory=list, description="Caveats: differing claimants, minor discrepancies."
+    )
+
+
+class Summary(BaseModel):
+    claims: int = 0
+    supported: int = 0
+    conflicting: int = 0
+    mixed: int = 0
+    unverified: int = 0
+    dropped_ungrounded: int = Field(
+        default=0, description="Extracted claims dropped because their quote is not in the text."
+    )
+
+
+class CheckReport(BaseModel):
+    id: int
+    article_id: int | None = Field(description="The stored article; null when store=false.")
+    status: CheckStatus
+    extractor: str
+    model: str | None
+    prompt_version: str | None
+    judge_prompt_version: str | None = None
+    created_at: datetime
+    finished_at: datetime | None = None
+    claims: list[CheckedClaim] = Field(default_factory=list)
+    summary: Summary = Field(default_factory=Summary)
+    usage: Usage = Field(default_factory=Usage)
+    error: str | None = None

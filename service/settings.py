@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     llm_max_reasks: int = Field(default=2, ge=0, le=5, description="Re-asks on invalid output.")
     llm_concurrency: int = Field(default=4, ge=1, le=64, description="Chunks extracted at once.")
     chunk_tokens: int = Field(default=1500, ge=200, description="Token budget of one chunk.")
+    judge_batch_claims: int = Field(
+        default=8, ge=1, le=50, description="Claims whose open pairs share one judge call."
+    )
 
     api_keys: list[str] = Field(default_factory=list, description="Static API keys (optional).")
     cors_origins: list[str] = Field(default_factory=list)

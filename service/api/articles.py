@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from service.api.guards import require_json_body
 from service.models import ArticleIn, ArticleOut, Page
-from service.pipeline.run import store_article
+from service.pipeline.run import Pipeline
 from service.store.base import Store
 
 StoreDep = NamedDependency[Store]
@@ -25,23 +25,25 @@ class ArticleController(Controller):
         before_request=require_json_body,
         summary="Store an article (201), or return the stored copy of the same text (200)",
     )
-    async def create(self, data: JSONBody[ArticleIn], store: StoreDep) -> Response[ArticleOut]:
-        article, created = await store_article(data, store)
+    async def create(
+        self, data: JSONBody[ArticleIn], pipeline: NamedDependency[Pipeline]
+    ) -> Response[ArticleOut]:
+        article, created = await pipeline.ingest(data)
         return Response(article, status_code=201 if created else 200)
 
     @get("/", summary="Stored articles, newest first")
     async def list(
         self,
-        store: StoreDep,
+        storage: StoreDep,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> Page:
-        return await store.list_articles(limit=limit, offset=offset)
+        return await storage.list_articles(limit=limit, offset=offset)
 
     @get("/{article_id:int}", summary="One article with its claims")
-    async def read(self, article_id: FromPath[int], store: StoreDep) -> ArticleOut:
-        return await store.get_article(article_id)
+    async def read(self, article_id: FromPath[int], storage: StoreDep) -> ArticleOut:
+        return await storage.get_article(article_id)
 
     @delete("/{article_id:int}", summary="Delete an article; its claims stop being evidence")
-    async def remove(self, article_id: FromPath[int], store: StoreDep) -> None:
-        await store.delete_article(article_id)
+    async def remove(self, article_id: FromPath[int], storage: StoreDep) -> None:
+        await storage.delete_article(article_id)

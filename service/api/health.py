@@ -16,9 +16,9 @@ async def healthz() -> Health:
 
 
 @get("/readyz", tags=["health"], summary="The database is reachable and migrated")
-async def readyz(store: NamedDependency[Store]) -> Response[Health]:
+async def readyz(storage: NamedDependency[Store]) -> Response[Health]:
     try:
-        current, head = await store.ready()
+        current, head = await storage.ready()
     except StoreUnavailable as exc:
         return Response(Health(status="unavailable", detail=exc.detail), status_code=503)
     if current != head:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -62,6 +62,7 @@ class Extraction:
     usage: Usage = field(default_factory=Usage)
 
 
+@runtime_checkable
 class Extractor(Protocol):
     """Turns one chunk of an article into draft claims."""
 
@@ -70,3 +71,43 @@ class Extractor(Protocol):
     prompt_version: str | None
 
     async def extract(self, chunk: str, context: ArticleContext) -> Extraction: ...
+
+
+JudgeRelation = Literal["supports", "conflicts", "unrelated"]
+
+
+@dataclass(frozen=True)
+class JudgePair:
+    """One claim and one stored claim from another outlet that the rules could not settle."""
+
+    pair_id: str  # opaque, unique within one judge call; the judge must answer with it
+    claim: str  # the checked claim's statement
+    claim_quote: str
+    evidence: str  # the other outlet's statement
+    evidence_quote: str
+    evidence_source: str | None = None
+
+
+class Judgement(BaseModel):
+    pair_id: str = Field(description="The id of the pair judged, exactly as given.")
+    relation: JudgeRelation = Field(
+        description="supports: same fact, agrees; conflicts: same fact, disagrees; "
+        "unrelated: different facts or not comparable."
+    )
+    explanation: str = Field(description="One line: why.")
+
+
+@dataclass
+class Judging:
+    judgements: list[Judgement]
+    usage: Usage = field(default_factory=Usage)
+
+
+@runtime_checkable
+class Judge(Protocol):
+    """Judges many claim–evidence pairs in ONE LLM call (the caller batches by claims)."""
+
+    model: str | None
+    prompt_version: str | None
+
+    async def judge(self, pairs: list[JudgePair]) -> Judging: ...

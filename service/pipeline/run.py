@@ -1,16 +1,108 @@
-"""Runs the pipeline stages in order, and nothing else."""
+"""Runs the pipeline stages in order, and nothing else: ingest → extract → retrieve → compare
+→ verdict → report."""
 
 from __future__ import annotations
 
-from service.models import ArticleIn, ArticleOut
+from dataclasses import dataclass
+
+from service.llm.base import Extractor, Judge
+from service.models import ArticleIn, ArticleOut, CheckIn, CheckReport, ClaimData, Usage
+from service.pipeline.evidence import assess
+from service.pipeline.extract import ExtractResult, extract_claims
+from service.pipeline.independence import group_near_duplicates
 from service.pipeline.ingest import content_hash
+from service.pipeline.report import CHECKED_ARTICLE, Provenance, build_report
+from service.pipeline.retrieve import retrieve
+from service.settings import Settings
 from service.store.base import Store
 
 
-async def store_article(article: ArticleIn, store: Store) -> tuple[ArticleOut, bool]:
-    """Ingest one article: (stored article, created). A known text is returned as it is."""
-    digest = content_hash(article.text)
-    existing = await store.find_article(digest)
-    if existing is not None:
-        return existing, False
-    return await store.add_article(article, digest, claims=[])
+@dataclass
+class Pipeline:
+    """The stages with their backends; built once per process (service.llm.factory)."""
+
+    store: Store
+    extractor: Extractor
+    judge: Judge | None
+    settings: Settings
+
+    async def ingest(self, article: ArticleIn) -> tuple[ArticleOut, bool]:
+        """Store an article with its claims: (article, created). A known text comes back as is."""
+        digest = content_hash(article.text)
+        existing = await self.store.find_article(digest)
+        if existing is not None:
+            return existing, False
+        extracted = await self._extract(article)
+        return await self.store.add_article(article, digest, extracted.claims)
+
+    async def check(self, request: CheckIn) -> CheckReport:
+        article = ArticleIn.model_validate(request.model_dump(exclude={"store"}))
+        digest = content_hash(article.text)
+        existing = await self.store.find_article(digest)
+        if existing is not None and self._made_by_us(existing.claims):
+            extracted = ExtractResult(claims=[_data(c) for c in existing.claims])
+        else:
+            extracted = await self._extract(article)
+        claims = extracted.claims
+        # Evidence comes only from other articles; the same text stored earlier is this one.
+        exclude = {existing.id} if existing else set()
+        candidates = await retrieve(claims, self.store, exclude)
+        assessment = await assess(
+            claims,
+            candidates,
+            self.judge,
+            batch_claims=self.settings.judge_batch_claims,
+            concurrency=self.settings.llm_concurrency,
+        )
+        cited = {a.candidate.claim.article_id for items in assessment.per_claim for a in items}
+        texts = await self.store.article_texts(cited)
+        groups = group_near_duplicates({**texts, CHECKED_ARTICLE: article.text})
+
+        stored = existing
+        if stored is None and request.store:
+            stored, _ = await self.store.add_article(article, digest, claims)
+        usage = Usage()
+        usage.add(extracted.usage)
+        usage.add(assessment.usage)
+        report = build_report(
+            claims,
+            _claim_ids(claims, stored),
+            assessment.per_claim,
+            groups,
+            article_id=stored.id if stored else None,
+            provenance=Provenance(
+                extractor=self.extractor.name,
+                model=self.extractor.model,
+                prompt_version=self.extractor.prompt_version,
+                judge_prompt_version=self.judge.prompt_version if self.judge else None,
+            ),
+            usage=usage,
+            dropped=extracted.dropped,
+        )
+        return await self.store.save_check(report)
+
+    async def _extract(self, article: ArticleIn) -> ExtractResult:
+        return await extract_claims(
+            article,
+            self.extractor,
+            chunk_tokens=self.settings.chunk_tokens,
+            concurrency=self.settings.llm_concurrency,
+        )
+
+    def _made_by_us(self, claims: list) -> bool:
+        """Stored claims are reused only if this extractor, model and prompt made them."""
+        ours = (self.extractor.name, self.extractor.model, self.extractor.prompt_version)
+        return bool(claims) and all(
+            (c.extractor, c.model, c.prompt_version) == ours for c in claims
+        )
+
+
+def _data(claim) -> ClaimData:
+    return ClaimData.model_validate(claim.model_dump(exclude={"id", "article_id"}))
+
+
+def _claim_ids(claims: list[ClaimData], article: ArticleOut | None) -> list[int | None]:
+    if article is None:
+        return [None] * len(claims)
+    ids = {(c.span, c.statement): c.id for c in article.claims}
+    return [ids.get((c.span, c.statement)) for c in claims]

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from service.models import ArticleIn, ArticleOut, ClaimData, Page
+from service.models import ArticleIn, ArticleOut, CheckReport, ClaimData, ClaimOut, Page
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A stored claim retrieved as possible evidence, with the article it comes from."""
+
+    claim: ClaimOut
+    source: str | None
+    url: str | None
+    title: str | None
+    rank: float  # higher is more relevant
 
 
 @runtime_checkable
@@ -29,6 +42,22 @@ class Store(Protocol):
 
     async def delete_article(self, article_id: int) -> None:
         """Delete an article and its claims (they stop being evidence). Raises NotFound."""
+        ...
+
+    async def search_claims(
+        self, terms: list[str], exclude_articles: Collection[int], limit: int
+    ) -> list[Candidate]:
+        """Claims matching any of the terms, best first, through the full-text index only."""
+        ...
+
+    async def article_texts(self, article_ids: Collection[int]) -> dict[int, str]: ...
+
+    async def save_check(self, report: CheckReport) -> CheckReport:
+        """Store a report as a new check; returns it with its id."""
+        ...
+
+    async def get_check(self, check_id: int) -> CheckReport:
+        """Raises NotFound."""
         ...
 
     async def ready(self) -> tuple[str | None, str]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, column, delete, func, literal_column, select, table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -13,12 +14,24 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from service.errors import NotFound, StoreUnavailable
-from service.models import ArticleIn, ArticleOut, ArticleSummary, ClaimData, ClaimOut, Page
+from service.models import (
+    ArticleIn,
+    ArticleOut,
+    ArticleSummary,
+    CheckReport,
+    ClaimData,
+    ClaimOut,
+    Page,
+)
 from service.store import db
-from service.store.tables import ArticleRow, ClaimRow, utcnow
+from service.store.base import Candidate
+from service.store.tables import ArticleRow, CheckRow, ClaimRow, utcnow
 
 # Errors that mean "the database is not there", as opposed to a bug in a query.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError)
+# Search terms reach the FTS query syntax only as plain words, so no input can inject operators.
+_WORD = re.compile(r"^\w+$")
+_FTS = table("claims_fts", column("rowid"))
 
 
 class SqlStore:
@@ -111,6 +124,75 @@ class SqlStore:
             result = await session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
             if result.rowcount == 0:
                 raise NotFound(f"article {article_id} not found")
+
+    async def search_claims(
+        self, terms: list[str], exclude_articles: Collection[int], limit: int
+    ) -> list[Candidate]:
+        words = list(dict.fromkeys(t.lower() for t in terms if _WORD.match(t)))
+        if not words:
+            return []
+        query = select(ClaimRow, ArticleRow.source, ArticleRow.url, ArticleRow.title)
+        if self.engine.dialect.name == "sqlite":
+            # bm25 is lower-is-better; entities (third column) weigh double.
+            score = literal_column("bm25(claims_fts, 1.0, 1.0, 2.0)")
+            query = (
+                query.add_columns((-score).label("rank"))
+                .join(_FTS, _FTS.c.rowid == ClaimRow.id)
+                .where(text("claims_fts MATCH :q"))
+                .order_by(score)
+            )
+            match = " OR ".join(f'"{w}"' for w in words)
+        else:
+            tsquery = func.to_tsquery(literal_column("'english'::regconfig"), bindparam("q"))
+            search = literal_column("claims.search")
+            rank = func.ts_rank(search, tsquery)
+            query = (
+                query.add_columns(rank.label("rank"))
+                .where(search.op("@@")(tsquery))
+                .order_by(rank.desc())
+            )
+            match = " | ".join(words)
+        query = query.join(ArticleRow, ArticleRow.id == ClaimRow.article_id).limit(limit)
+        if exclude_articles:
+            query = query.where(ClaimRow.article_id.not_in(list(exclude_articles)))
+        async with self._session() as session:
+            rows = (await session.execute(query, {"q": match})).all()
+        return [
+            Candidate(claim=_claim_out(row), source=src, url=url, title=title, rank=float(rank))
+            for row, src, url, title, rank in rows
+        ]
+
+    async def article_texts(self, article_ids: Collection[int]) -> dict[int, str]:
+        if not article_ids:
+            return {}
+        async with self._session() as session:
+            rows = await session.execute(
+                select(ArticleRow.id, ArticleRow.text).where(ArticleRow.id.in_(list(article_ids)))
+            )
+            return {article_id: text_ for article_id, text_ in rows}
+
+    async def save_check(self, report: CheckReport) -> CheckReport:
+        async with self._session() as session:
+            row = CheckRow(
+                article_id=report.article_id,
+                status=report.status,
+                error=report.error,
+                created_at=report.created_at,
+                finished_at=report.finished_at,
+            )
+            session.add(row)
+            await session.flush()
+            saved = report.model_copy(update={"id": row.id})
+            row.report = saved.model_dump(mode="json")
+        return saved
+
+    async def get_check(self, check_id: int) -> CheckReport:
+        async with self._session() as session:
+            row = await session.get(CheckRow, check_id)
+            if row is None or row.report is None:
+                raise NotFound(f"check {check_id} not found")
+            # The article may have been deleted since; the report keeps what it cited.
+            return CheckReport.model_validate({**row.report, "article_id": row.article_id})
 
     async def ready(self) -> tuple[str | None, str]:
         try:

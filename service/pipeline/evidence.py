@@ -1,0 +1,142 @@
+"""Compare, applied: pairs each claim with its candidates, settles what the rules can, and asks
+the LLM judge about the rest in batches (one call per batch of claims, never one per pair).
+
+The judge only ever sees pairs the rules left open, so it cannot turn a measured conflict into
+support. Dates are compared only between claims about the same event (shared content words),
+since two different events on different days are not a contradiction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+
+from service.llm.base import Judge, JudgePair
+from service.models import ClaimData, Relation, Usage
+from service.pipeline.compare import compare_claims
+from service.pipeline.retrieve import content_words
+from service.pipeline.verdict import merge_findings
+from service.store.base import Candidate
+
+SAME_EVENT_OVERLAP = 0.3  # share of the shorter statement's content words both statements use
+JUDGE_CANDIDATES_PER_CLAIM = 4  # what the judge sees per claim, best ranked first
+
+_NAME = re.compile(r"[^\W\d_]{3,}")
+_TITLES = frozenset("acting governor head president minister general gen mr mrs ms chief".split())
+
+
+@dataclass(frozen=True)
+class Assessed:
+    """What one candidate says about one claim."""
+
+    candidate: Candidate
+    relation: Relation
+    method: str  # "rules" or "llm"
+    explanation: str
+    notes: tuple[str, ...] = ()
+    claimant_differs: bool = False
+
+
+@dataclass
+class Assessment:
+    per_claim: list[list[Assessed]]
+    usage: Usage = field(default_factory=Usage)
+    judged_pairs: int = 0
+
+
+def same_event(a: ClaimData, b: ClaimData) -> bool:
+    words_a, words_b = content_words(a.statement), content_words(b.statement)
+    if not words_a or not words_b:
+        return False
+    return len(words_a & words_b) / min(len(words_a), len(words_b)) >= SAME_EVENT_OVERLAP
+
+
+def claimants_differ(a: str | None, b: str | None) -> bool:
+    """Both attributed, to people who share no name ("Alexei Smirnov" ~ "Smirnov")."""
+    if not a or not b:
+        return False
+    names_a = {w.casefold() for w in _NAME.findall(a)} - _TITLES
+    names_b = {w.casefold() for w in _NAME.findall(b)} - _TITLES
+    return bool(names_a and names_b) and not names_a & names_b
+
+
+async def assess(
+    claims: list[ClaimData],
+    candidates: list[list[Candidate]],
+    judge: Judge | None,
+    *,
+    batch_claims: int = 8,
+    concurrency: int = 4,
+) -> Assessment:
+    result = Assessment(per_claim=[[] for _ in claims])
+    open_pairs: dict[int, list[Candidate]] = {}
+    for index, (claim, found) in enumerate(zip(claims, candidates, strict=True)):
+        for candidate in found:
+            other = candidate.claim
+            related = same_event(claim, other)
+            findings = compare_claims(
+                claim.quantities,
+                claim.time if related else None,
+                other.quantities,
+                other.time if related else None,
+            )
+            merged = merge_findings(findings)
+            if merged is not None:
+                result.per_claim[index].append(
+                    _assessed(claim, candidate, merged.relation, "rules", findings, merged.notes)
+                )
+            elif related:
+                open_pairs.setdefault(index, []).append(candidate)
+    if judge is not None and open_pairs:
+        await _judge(claims, open_pairs, judge, result, batch_claims, concurrency)
+    return result
+
+
+def _assessed(claim, candidate, relation, method, findings, notes=()) -> Assessed:
+    explanation = "; ".join(f.explanation for f in findings if f.relation != "unrelated")
+    differs = claimants_differ(claim.claimant, candidate.claim.claimant)
+    if differs:
+        notes = (
+            *notes,
+            f"attributed to {claim.claimant} here, to {candidate.claim.claimant} "
+            f"by {candidate.source or 'the other article'}",
+        )
+    return Assessed(candidate, relation, method, explanation, tuple(notes), differs)
+
+
+async def _judge(claims, open_pairs, judge, result, batch_claims, concurrency) -> None:
+    indexes = sorted(open_pairs)
+    batches = [indexes[i : i + batch_claims] for i in range(0, len(indexes), batch_claims)]
+    limit = asyncio.Semaphore(concurrency)
+
+    async def run(batch: list[int]) -> None:
+        pairs: dict[str, tuple[int, Candidate]] = {}
+        for index in batch:
+            for candidate in open_pairs[index][:JUDGE_CANDIDATES_PER_CLAIM]:
+                pairs[f"c{index}-e{candidate.claim.id}"] = (index, candidate)
+        request = [
+            JudgePair(
+                pair_id=pair_id,
+                claim=claims[index].statement,
+                claim_quote=claims[index].quote,
+                evidence=candidate.claim.statement,
+                evidence_quote=candidate.claim.quote,
+                evidence_source=candidate.source,
+            )
+            for pair_id, (index, candidate) in pairs.items()
+        ]
+        async with limit:
+            judging = await judge.judge(request)
+        result.usage.add(judging.usage)
+        result.judged_pairs += len(request)
+        for judgement in judging.judgements:
+            if judgement.pair_id not in pairs or judgement.relation == "unrelated":
+                continue
+            index, candidate = pairs[judgement.pair_id]
+            assessed = _assessed(claims[index], candidate, judgement.relation, "llm", [])
+            result.per_claim[index].append(
+                Assessed(**{**assessed.__dict__, "explanation": judgement.explanation})
+            )
+
+    await asyncio.gather(*(run(batch) for batch in batches))

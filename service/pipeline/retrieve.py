@@ -1,0 +1,82 @@
+"""Retrieve: for each claim, the stored claims of other articles most likely to bear on it.
+
+Each claim becomes one full-text query (its entities, content words and figures, OR-ed) that
+the store answers from its index, best first, so the cost follows the index, not the number of
+stored claims. Shared entities and figures of the same dimension then re-rank the candidates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Collection
+
+from service.models import ClaimData
+from service.store.base import Candidate, Store
+
+MAX_TERMS = 24
+CANDIDATES_PER_QUERY = 30  # what the index returns per claim, before re-ranking
+KEEP_PER_CLAIM = 8  # what comparison sees per claim
+
+_WORDS = re.compile(r"\w+")
+_STOP = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers him his how i if in into is it its itself just
+    me more most my no nor not now of off on once only or other our out over own said same says
+    she should so some such than that the their them then there these they this those through to
+    too under until up very was we were what when where which while who whom why will with would
+    you your told tells according added adds later also""".split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased content words, crudely singularized: enough to tell two claims share a topic."""
+    words = (w.lower() for w in _WORDS.findall(text))
+    return {_singular(w) for w in words if len(w) > 2 and w not in _STOP and not w.isdigit()}
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def search_terms(claim: ClaimData) -> list[str]:
+    """The words a claim is found by: entities first, then content words, then figures."""
+    words: list[str] = []
+    for entity in claim.entities:
+        words += _WORDS.findall(entity)
+    words += _WORDS.findall(claim.statement)
+    for quantity in claim.quantities:
+        words += _WORDS.findall(quantity.measure)
+    terms = [w for w in words if len(w) > 2 and w.lower() not in _STOP and not w.isdigit()]
+    # Figures as written ("121,000" → 121, 000 in both indexes) find restatements of a number.
+    terms += [w for q in claim.quantities for w in _WORDS.findall(q.text) if w.isdigit()]
+    return list(dict.fromkeys(t.lower() for t in terms))[:MAX_TERMS]
+
+
+def rerank(claim: ClaimData, candidates: list[Candidate]) -> list[Candidate]:
+    """Index rank, boosted by shared entities and figures of the same dimension."""
+    entities = {e.casefold() for e in claim.entities}
+    dimensions = {q.dimension for q in claim.quantities}
+
+    def score(candidate: Candidate) -> float:
+        other = candidate.claim
+        shared = len(entities & {e.casefold() for e in other.entities})
+        same_dimension = bool(dimensions & {q.dimension for q in other.quantities})
+        return candidate.rank * (1 + 0.5 * shared) * (2 if same_dimension else 1)
+
+    return sorted(candidates, key=score, reverse=True)[:KEEP_PER_CLAIM]
+
+
+async def retrieve(
+    claims: list[ClaimData], store: Store, exclude_articles: Collection[int]
+) -> list[list[Candidate]]:
+    """Candidates for each claim, in claim order; never from the excluded articles."""
+
+    async def one(claim: ClaimData) -> list[Candidate]:
+        found = await store.search_claims(
+            search_terms(claim), exclude_articles, CANDIDATES_PER_QUERY
+        )
+        return rerank(claim, found)
+
+    return list(await asyncio.gather(*(one(claim) for claim in claims)))
