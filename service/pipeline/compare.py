@@ -75,6 +75,8 @@ _EVENTS = {
     "displace resettle resettlement moved",
     "controlled": "control controlled seize capture taken take took occupy occupied held hold",
     "advance": "advance penetrate penetration deep depth pushed",
+    # The breadth of a front is not the depth of an advance along it.
+    "width": "width wide breadth front frontline stretch",
     "remain": "remain stay stayed trapped",
     "strike": "strike attack shelling",
     # Not done yet: "people yet to be evacuated" is not "people evacuated".
@@ -151,6 +153,10 @@ def measures_match(a: str, b: str) -> bool:
     if events_a != events_b:
         return False
     if subjects_a and subjects_b and subjects_a != subjects_b:
+        return False
+    # A subject on one side only is compatible with a bare event ("killed" ~ "people killed"),
+    # not with another counted noun ("border districts evacuated" vs "civilians fled").
+    if bool(subjects_a) != bool(subjects_b) and (others_a if not subjects_a else others_b):
         return False
     # Extra modifiers on one side only ("Russian citizens remain") still match; two different
     # modifiers ("drone strikes" vs "cross-border strikes") do not.

@@ -2,8 +2,13 @@
 the LLM judge about the rest in batches (one call per batch of claims, never one per pair).
 
 The judge only ever sees pairs the rules left open, so it cannot turn a measured conflict into
-support. Dates are compared only between claims about the same event (shared content words),
-since two different events on different days are not a contradiction.
+support. The rules compare only what is comparable:
+
+- figures, when they measure the same thing (compare.measures_match) in the same place: claims
+  naming different regions or districts ("Kursk region" vs "Belgorod region") count different
+  people, so 120,000 there and 10,000 here is no contradiction;
+- dates, when the same named person acts in both claims ("Putin ... on Tuesday" vs "Putin ...
+  on Monday"); without a shared actor two dates are two events, not a contradiction.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ JUDGE_CANDIDATES_PER_CLAIM = 4  # what the judge sees per claim, best ranked fir
 
 _NAME = re.compile(r"[^\W\d_]{3,}")
 _TITLES = frozenset("acting governor head president minister general gen mr mrs ms chief".split())
+# "Kursk region", "Krasnoyaruzhsky district": the capitalized word names the place.
+_PLACE = re.compile(r"\b([A-Z][\w'-]+)\s+(?:region|district|oblast|province|county|state)\b")
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,59 @@ def same_event(a: ClaimData, b: ClaimData) -> bool:
     return len(words_a & words_b) / min(len(words_a), len(words_b)) >= SAME_EVENT_OVERLAP
 
 
+def places(claim: ClaimData) -> set[str]:
+    """Regions and districts a claim names, as their proper names ("kursk")."""
+    texts = [*claim.entities, claim.statement]
+    return {m.group(1).casefold() for t in texts for m in _PLACE.finditer(t)}
+
+
+def actors(claim: ClaimData) -> tuple[set[str], set[str]]:
+    """(surnames of the people the claim says acted, its other one-word names).
+
+    Multi-word capitalized names that are not places ("Vladimir Putin") give surnames. The
+    claimant is left out, since "Smirnov said X on Monday" dates X, not Smirnov; so is a name
+    the statement mentions only after its time ("... entered last Tuesday, told Putin"): the
+    date belongs to what came before it.
+    """
+    speaker = _surname(claim.claimant) if claim.claimant else None
+    statement = claim.statement.casefold()
+    cut = len(statement)
+    if claim.time is not None and claim.time.text.casefold() in statement:
+        cut = statement.index(claim.time.text.casefold())
+    surnames, singles = set(), set()
+    for entity in claim.entities:
+        name = _surname(entity) if _is_person(entity) else entity.casefold()
+        if name == speaker or not 0 <= statement.find(name) < cut:
+            continue
+        if _is_person(entity):
+            surnames.add(name)
+        elif len(entity.split()) == 1:
+            singles.add(name)
+    return surnames, singles
+
+
+def same_actor(a: ClaimData, b: ClaimData) -> bool:
+    """A person named in both; a one-word name counts when the other side names it in full."""
+    surnames_a, singles_a = actors(a)
+    surnames_b, singles_b = actors(b)
+    return bool(surnames_a & (surnames_b | singles_b) or surnames_b & singles_a)
+
+
+def _surname(name: str) -> str:
+    words = [w for w in _NAME.findall(name) if w.casefold() not in _TITLES]
+    return words[-1].casefold() if words else name.casefold()
+
+
+def _is_person(entity: str) -> bool:
+    words = entity.split()
+    return len(words) >= 2 and all(w[:1].isupper() for w in words) and not _PLACE.search(entity)
+
+
+def comparable_places(a: ClaimData, b: ClaimData) -> bool:
+    places_a, places_b = places(a), places(b)
+    return not (places_a and places_b) or bool(places_a & places_b)
+
+
 def claimants_differ(a: str | None, b: str | None) -> bool:
     """Both attributed, to people who share no name ("Alexei Smirnov" ~ "Smirnov")."""
     if not a or not b:
@@ -75,18 +135,22 @@ async def assess(
         for candidate in found:
             other = candidate.claim
             related = same_event(claim, other)
+            same_place = comparable_places(claim, other)
+            dated = same_place and same_actor(claim, other)
             findings = compare_claims(
-                claim.quantities,
-                claim.time if related else None,
-                other.quantities,
-                other.time if related else None,
+                claim.quantities if same_place else [],
+                claim.time if dated else None,
+                other.quantities if same_place else [],
+                other.time if dated else None,
             )
             merged = merge_findings(findings)
             if merged is not None:
+                # A conflict's findings are its explanation; other notes are caveats.
+                notes = merged.notes if merged.relation == "supports" else ()
                 result.per_claim[index].append(
-                    _assessed(claim, candidate, merged.relation, "rules", findings, merged.notes)
+                    _assessed(claim, candidate, merged.relation, "rules", findings, notes)
                 )
-            elif related:
+            elif related or dated:
                 open_pairs.setdefault(index, []).append(candidate)
     if judge is not None and open_pairs:
         await _judge(claims, open_pairs, judge, result, batch_claims, concurrency)

@@ -12,11 +12,12 @@ import re
 from collections.abc import Collection
 
 from service.models import ClaimData
+from service.pipeline.compare import measures_match
 from service.store.base import Candidate, Store
 
 MAX_TERMS = 24
 CANDIDATES_PER_QUERY = 30  # what the index returns per claim, before re-ranking
-KEEP_PER_CLAIM = 8  # what comparison sees per claim
+KEEP_PER_CLAIM = 12  # what comparison sees per claim (rules are cheap; the judge sees fewer)
 
 _WORDS = re.compile(r"\w+")
 _STOP = frozenset(
@@ -55,15 +56,23 @@ def search_terms(claim: ClaimData) -> list[str]:
 
 
 def rerank(claim: ClaimData, candidates: list[Candidate]) -> list[Candidate]:
-    """Index rank, boosted by shared entities and figures of the same dimension."""
+    """Index rank, plus shared entities and figures that measure the same thing.
+
+    The index rank is scaled to 0..1 within the result, since bm25 and ts_rank differ in scale.
+    """
+    top = max((c.rank for c in candidates), default=0.0) or 1.0
     entities = {e.casefold() for e in claim.entities}
-    dimensions = {q.dimension for q in claim.quantities}
 
     def score(candidate: Candidate) -> float:
         other = candidate.claim
         shared = len(entities & {e.casefold() for e in other.entities})
-        same_dimension = bool(dimensions & {q.dimension for q in other.quantities})
-        return candidate.rank * (1 + 0.5 * shared) * (2 if same_dimension else 1)
+        figures = 0.0
+        for mine in claim.quantities:
+            for theirs in other.quantities:
+                if mine.dimension == theirs.dimension:
+                    same = measures_match(mine.measure, theirs.measure)
+                    figures = max(figures, 1.0 if same else 0.2)
+        return candidate.rank / top + 0.2 * shared + figures
 
     return sorted(candidates, key=score, reverse=True)[:KEEP_PER_CLAIM]
 

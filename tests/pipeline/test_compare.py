@@ -338,6 +338,13 @@ MATCHING = [
     ("front width", "width"),
 ]
 NOT_MATCHING = [
+    # Nothing named in common: a bare count of one thing is not a count of another.
+    ("children", "regions"),
+    ("countries", "regions"),
+    # A counted noun on one side, people on the other.
+    ("border districts being evacuated", "civilians who fled"),
+    # The depth of an advance is not the width of the front.
+    ("advance depth", "width of the advance along the border"),
     ("cross-border strikes", "citizens remain"),
     ("people injured", "people evacuated"),
     ("people killed", "people injured"),
