@@ -18,6 +18,8 @@ CONTRACT: dict[str, type[BaseModel]] = {
     "article": models.ArticleOut,
     "article_page": models.Page,
     "claim": models.ClaimOut,
+    "check_in": models.CheckIn,
+    "check_report": models.CheckReport,
     "health": models.Health,
 }
 
