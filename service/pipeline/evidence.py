@@ -30,7 +30,8 @@ JUDGE_CANDIDATES_PER_CLAIM = 4  # what the judge sees per claim, best ranked fir
 _NAME = re.compile(r"[^\W\d_]{3,}")
 _TITLES = frozenset("acting governor head president minister general gen mr mrs ms chief".split())
 # "Kursk region", "Krasnoyaruzhsky district": the capitalized word names the place.
-_PLACE = re.compile(r"\b([A-Z][\w'-]+)\s+(?:region|district|oblast|province|county|state)\b")
+_PLACE = re.compile(r"\b([A-Z][\w'-]+)\s+(region|district|oblast|province|county|state)\b")
+_LOCAL = frozenset({"district", "county"})  # finer than a region: a subset of its people
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,15 @@ def same_event(a: ClaimData, b: ClaimData) -> bool:
     return len(words_a & words_b) / min(len(words_a), len(words_b)) >= SAME_EVENT_OVERLAP
 
 
-def places(claim: ClaimData) -> set[str]:
-    """Regions and districts a claim names, as their proper names ("kursk")."""
+def places(claim: ClaimData, *, local: bool = False) -> set[str]:
+    """Regions and districts (only districts with local=True) a claim names: {"kursk"}."""
     texts = [*claim.entities, claim.statement]
-    return {m.group(1).casefold() for t in texts for m in _PLACE.finditer(t)}
+    return {
+        m.group(1).casefold()
+        for t in texts
+        for m in _PLACE.finditer(t)
+        if not local or m.group(2) in _LOCAL
+    }
 
 
 def actors(claim: ClaimData) -> tuple[set[str], set[str]]:
@@ -108,6 +114,10 @@ def _is_person(entity: str) -> bool:
 
 
 def comparable_places(a: ClaimData, b: ClaimData) -> bool:
+    """Same place, or no place said. A district's figure counts part of a region's people, so
+    it only compares with a figure for the same district."""
+    if places(a, local=True) != places(b, local=True):
+        return False
     places_a, places_b = places(a), places(b)
     return not (places_a and places_b) or bool(places_a & places_b)
 

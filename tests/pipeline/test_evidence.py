@@ -215,3 +215,11 @@ async def test_judge_calls_are_bounded_by_batches_of_claims() -> None:
     await assess(checked, [[evidence]] * 10, judge, batch_claims=4)
     assert len(judge.calls) == 3  # ceil(10 / 4)
     assert sum(len(call) for call in judge.calls) == 10
+
+
+def test_district_figures_compare_only_with_the_same_district() -> None:
+    district = claim("About 11,000 residents of Krasnoyaruzhsky district were evacuated.")
+    overall = claim("Russian authorities have evacuated tens of thousands of residents.")
+    same = claim("Some 11,000 left the Krasnoyaruzhsky district, Miskov said.")
+    assert not comparable_places(district, overall)
+    assert comparable_places(district, same)
