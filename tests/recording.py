@@ -13,6 +13,9 @@ Replay (default)
     Any change to the prompt, the claim schema or the instructor version changes the
     request, hence the key: re-record, or regenerate the synthetic seed recordings with
     `.venv/bin/python -m tests.recordings.build`.
+    Group judge_pairs holds the judge calls of the seed scenario (000, 001, 003, 004 stored,
+    002 checked); a change to the judge prompt or schema, the extraction recordings, retrieval
+    or comparison changes them: `.venv/bin/python -m tests.recordings.build_judge`.
 
 Record
     FACTCHECK_RECORD=1 FACTCHECK_LLM_BASE_URL=https://api.openai.com/v1 \\

@@ -12,8 +12,8 @@ def build_backends(settings: Settings) -> tuple[Extractor, Judge | None]:
     if not settings.llm_enabled:
         return OfflineExtractor(), None
     from service.llm.client import build_client
+    from service.llm.judge import LLMJudge
     from service.llm.llm_extractor import LLMExtractor
 
     client = build_client(settings)  # one client (one connection pool) per process
-    # The LLM judge is not built yet: until it is, the LLM path compares by rules only.
-    return LLMExtractor(settings, client=client), None
+    return LLMExtractor(settings, client=client), LLMJudge(settings, client=client)

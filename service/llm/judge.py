@@ -1,0 +1,105 @@
+"""The LLM judge: many claim–evidence pairs in, one judgement per pair out, in ONE request.
+
+The request goes through service.llm.calls like the extractor's (tenacity for transport,
+instructor re-asks for output). The answer is validated against the pair ids that were sent,
+passed as instructor's validation context: an unknown or repeated `pair_id` is a validation
+error, so the model is re-asked, not trusted. A pair left out is allowed: the caller treats it
+as unrelated, which is also what the rules conclude when they cannot compare.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import instructor
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from service.llm.base import Judgement, JudgePair, Judging
+from service.llm.calls import ask_structured
+from service.llm.client import build_client
+from service.llm.prompts import Prompt, load_prompt
+from service.llm.retry import Sleep
+from service.settings import Settings
+
+PROMPT_NAME = "judge_pairs"
+
+
+class JudgementList(BaseModel):
+    """One judgement for each claim–evidence pair given, using its pair_id."""
+
+    judgements: list[Judgement] = Field(description="At most one judgement per pair_id.")
+
+    @field_validator("judgements")
+    @classmethod
+    def _one_per_given_pair(cls, value: list[Judgement], info: ValidationInfo) -> list[Judgement]:
+        given = (info.context or {}).get("pair_ids")
+        if given is None:  # validated outside a judge call
+            return value
+        counts = Counter(j.pair_id for j in value)
+        unknown = sorted(pair_id for pair_id in counts if pair_id not in given)
+        repeated = sorted(pair_id for pair_id, n in counts.items() if n > 1 and pair_id in given)
+        problems = []
+        if unknown:
+            problems.append(f"unknown pair_id {', '.join(unknown)} (use only the ids given)")
+        if repeated:
+            problems.append(f"more than one judgement for {', '.join(repeated)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+
+class LLMJudge:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: instructor.AsyncInstructor | None = None,
+        prompt: Prompt | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client or build_client(settings)
+        self.prompt = prompt or load_prompt(PROMPT_NAME, settings.prompts_dir)
+        self.model: str | None = settings.llm_model
+        self.prompt_version: str | None = self.prompt.version
+        self._sleep = sleep
+
+    async def judge(self, pairs: list[JudgePair]) -> Judging:
+        if not pairs:
+            return Judging(judgements=[])
+        result, usage = await ask_structured(
+            self.client,
+            self.settings,
+            response_model=JudgementList,
+            messages=self.prompt.render(pairs=render_pairs(pairs)),
+            schema="judgement schema",
+            cut_off_hint="lower FACTCHECK_JUDGE_BATCH_CLAIMS",
+            context={"pair_ids": frozenset(p.pair_id for p in pairs)},
+            sleep=self._sleep,
+        )
+        return Judging(judgements=result.judgements, usage=usage)
+
+
+def render_pairs(pairs: list[JudgePair]) -> str:
+    """One JSON line per claim, with the evidence to judge it against, each under its pair_id.
+
+    A claim is written once however many pairs it is in (the caller sends up to four per
+    claim). JSON escapes quotes and newlines, so no claim or evidence text can start an item
+    of its own, and escaping `</` keeps `</pairs>` out of the data.
+    """
+    claims: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for pair in pairs:
+        evidence = {"pair_id": pair.pair_id}
+        if pair.evidence_source:
+            evidence["source"] = pair.evidence_source
+        evidence |= {"statement": pair.evidence, "quote": pair.evidence_quote}
+        claims.setdefault((pair.claim, pair.claim_quote), []).append(evidence)
+    lines = (
+        {"claim": claim, "claim_quote": quote, "evidence": evidence}
+        for (claim, quote), evidence in claims.items()
+    )
+    return "\n".join(json.dumps(line, ensure_ascii=False).replace("</", "<\\/") for line in lines)
+
+
+__all__ = ["JudgementList", "LLMJudge", "render_pairs"]
