@@ -100,9 +100,17 @@ def _confidence(evidence: Sequence[Evidence]) -> float:
 
 
 def aggregate(evidence: Sequence[Evidence]) -> Assessment:
-    """The verdict on one claim from the merged evidence of the articles cited for it."""
+    """The verdict on one claim from the merged evidence of the articles cited for it.
+
+    A measured disagreement outranks a judged agreement: when the rules find a conflict and
+    only the LLM finds support, the claim is conflicting, not mixed (the LLM's support stays
+    in the citations). "Putin on Tuesday ordered..." is not made mixed by articles that agree
+    he ordered it, when the same articles date the order to Monday.
+    """
     supporting = [e for e in evidence if e.relation == "supports"]
     conflicting = [e for e in evidence if e.relation == "conflicts"]
+    if any(e.deterministic for e in conflicting) and not any(e.deterministic for e in supporting):
+        supporting = []
     verdict: Verdict
     if supporting and conflicting:
         verdict, basis, factor = "mixed", [*supporting, *conflicting], MIXED_FACTOR

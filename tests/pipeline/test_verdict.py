@@ -155,6 +155,9 @@ def test_confidence_is_monotonic() -> None:
         if before.verdict == "unverified":
             continue
         relation = rng.choice(sorted(DETERMINING[before.verdict]))
+        if before.verdict == "mixed":
+            # A measured conflict added to judged-only support makes it conflicting (below).
+            relation = "supports"
         # 1. more evidence that keeps the verdict never lowers confidence
         for extra in (ev(relation, rng.randint(1, 9)), ev(relation, 99, deterministic=False)):
             after = aggregate([*evidence, extra])
@@ -166,9 +169,21 @@ def test_confidence_is_monotonic() -> None:
         # 3. making an item deterministic never lowers it; a different claimant never raises it
         for i, item in enumerate(evidence):
             det = [*evidence[:i], replace(item, deterministic=True), *evidence[i + 1 :]]
-            assert aggregate(det).confidence >= before.confidence
+            if aggregate(det).verdict == before.verdict:
+                assert aggregate(det).confidence >= before.confidence
             other = [*evidence[:i], replace(item, claimant_differs=True), *evidence[i + 1 :]]
             assert aggregate(other).confidence <= before.confidence
+
+
+def test_measured_conflict_outranks_judged_support() -> None:
+    judged_support = ev("supports", 1, deterministic=False)
+    measured_conflict = ev("conflicts", 2)
+    assert aggregate([judged_support, measured_conflict]).verdict == "conflicting"
+    assert aggregate([judged_support, measured_conflict]).independent_sources == 1
+    # Measured on both sides: genuinely mixed.
+    assert aggregate([ev("supports", 1), measured_conflict]).verdict == "mixed"
+    # Judged on both sides: mixed as well; the rules said nothing.
+    assert aggregate([judged_support, ev("conflicts", 2, deterministic=False)]).verdict == "mixed"
 
 
 def test_mixed_is_less_confident_than_agreement_on_the_same_sources() -> None:
