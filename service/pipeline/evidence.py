@@ -8,7 +8,10 @@ support. The rules compare only what is comparable:
   naming different regions or districts ("Kursk region" vs "Belgorod region") count different
   people, so 120,000 there and 10,000 here is no contradiction;
 - dates, when the same named person acts in both claims ("Putin ... on Tuesday" vs "Putin ...
-  on Monday"); without a shared actor two dates are two events, not a contradiction.
+  on Monday") and the days are at most DATE_WINDOW_DAYS apart: a misreported day is off by
+  one or two, while the same person a week apart is doing something else. Without a shared
+  actor two dates are two events, not a contradiction. Pairs the window leaves out stay open
+  for the judge.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ import re
 from dataclasses import dataclass, field
 
 from service.llm.base import Judge, JudgePair
-from service.models import ClaimData, Relation, Usage
+from service.models import ClaimData, Relation, TimeRef, Usage
 from service.pipeline.compare import compare_claims
 from service.pipeline.retrieve import content_words
 from service.pipeline.verdict import merge_findings
 from service.store.base import Candidate
 
 SAME_EVENT_OVERLAP = 0.3  # share of the shorter statement's content words both statements use
+DATE_WINDOW_DAYS = 2
 JUDGE_CANDIDATES_PER_CLAIM = 4  # what the judge sees per claim, best ranked first
 
 _NAME = re.compile(r"[^\W\d_]{3,}")
@@ -74,12 +78,10 @@ def places(claim: ClaimData, *, local: bool = False) -> set[str]:
 def actors(claim: ClaimData) -> tuple[set[str], set[str]]:
     """(surnames of the people the claim says acted, its other one-word names).
 
-    Multi-word capitalized names that are not places ("Vladimir Putin") give surnames. The
-    claimant is left out, since "Smirnov said X on Monday" dates X, not Smirnov; so is a name
-    the statement mentions only after its time ("... entered last Tuesday, told Putin"): the
-    date belongs to what came before it.
+    Multi-word capitalized names that are not places ("Vladimir Putin") give surnames. A name
+    the statement mentions only after its time ("... entered last Tuesday, told Putin") is
+    left out: the date belongs to what came before it.
     """
-    speaker = _surname(claim.claimant) if claim.claimant else None
     statement = claim.statement.casefold()
     cut = len(statement)
     if claim.time is not None and claim.time.text.casefold() in statement:
@@ -87,13 +89,19 @@ def actors(claim: ClaimData) -> tuple[set[str], set[str]]:
     surnames, singles = set(), set()
     for entity in claim.entities:
         name = _surname(entity) if _is_person(entity) else entity.casefold()
-        if name == speaker or not 0 <= statement.find(name) < cut:
+        if not 0 <= statement.find(name) < cut:
             continue
         if _is_person(entity):
             surnames.add(name)
         elif len(entity.split()) == 1:
             singles.add(name)
     return surnames, singles
+
+
+def _near(a: TimeRef | None, b: TimeRef | None) -> bool:
+    if a is None or b is None or a.date is None or b.date is None:
+        return True
+    return abs((a.date - b.date).days) <= DATE_WINDOW_DAYS
 
 
 def same_actor(a: ClaimData, b: ClaimData) -> bool:
@@ -146,7 +154,7 @@ async def assess(
             other = candidate.claim
             related = same_event(claim, other)
             same_place = comparable_places(claim, other)
-            dated = same_place and same_actor(claim, other)
+            dated = same_place and same_actor(claim, other) and _near(claim.time, other.time)
             findings = compare_claims(
                 claim.quantities if same_place else [],
                 claim.time if dated else None,
