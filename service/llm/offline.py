@@ -1,16 +1,40 @@
-"""The offline extractor: check-worthy sentences and their figures by rule, no LLM and no network.
+"""The offline extractor: check-worthy facts and their figures by rule, no LLM and no network.
 
 A sentence is check-worthy when it states a figure, a date or weekday, or reports what a named
-person or organization said. Each becomes one draft claim whose `quote` is the sentence exactly as
-it appears in the chunk.
+person or organization said. Verdicts are per claim, so claims are atomic: a sentence whose
+facts (figures, time expressions) sit in more than one clause gives one claim per fact-bearing
+clause; otherwise the sentence is one claim whose `quote` is the sentence exactly as written.
+
+Clauses (tuned on the seed articles): a joint (comma, semicolon, spaced dash, "and"/"but"/
+"while") starts a clause when a relative pronoun ("– which Ukraine entered …"), a reporting
+participle (", adding that …"), an appositive with a relative (", an offensive that …"), a
+complementizer ("and that …"), a verb ("and taken control of …") or a new subject with its verb
+("while Russian authorities have evacuated …") follows; after a relative or appositive, the same
+punctuation followed by a verb resumes the interrupted clause ("– told Putin …"). Joints inside
+quotations, parentheses and figures do not count, and the figures of one event (killed and
+injured; told to evacuate, evacuated and yet to go) stay in one claim across a joint. A clause
+claim's `quote` is the clause as written (leading conjunction, trailing comma and full stop left
+out by moving the span), its figures and time are the clause's own, its entities the clause's
+plus the sentence's subject when that is a person, plus the sentence's "X region/district" when
+the clause names no place (its figures count there).
 
 What the rules do not do (an LLM extractor does these better):
 * Sentences are split on punctuation outside double quotes; a multi-sentence quotation stays one
-  claim with its attribution. A headline run into the first sentence without punctuation stays
-  joined to it.
+  claim with its attribution, and a quotation is never split into clauses. A headline run into
+  the first sentence without punctuation stays joined to it.
 * `statement` is the sentence with outer quotation marks removed and a reporting "he"/"she"
   replaced by the claimant. Other pronouns ("we", "they", "it", "there") are left as written,
   and the statement is not paraphrased.
+* A clause's `statement` borrows words, never rewrites them: a verb phrase takes the subject and
+  auxiliaries of the clause it is coordinated with ("He said that forces have advanced 12 km and
+  taken 28 villages" → "Alexei Smirnov said that forces have taken 28 villages"), "and that …"
+  takes the reporting clause, ", adding that …" becomes "<claimant> added that …", a resumed
+  clause takes the words before the interruption. A relative clause takes the noun phrase before
+  it ("The Kursk region, which Ukraine entered last Tuesday"), which is a fragment, and is the
+  wrong noun when the relative refers further back. An appositive stays as written ("An
+  offensive that has allowed Kiev’s forces to seize 28 towns"): "offensive" is not resolved to
+  whose. Verbs are recognized by a word list and "-ed", so a clause whose only verb is a
+  present tense ("controls") does not start a claim.
 * "he said" resolves to the last claimant of an earlier sentence in the same chunk, which is
   wrong when the article switched speakers without attributing the switch. An unattributed
   sentence that is entirely a quotation is credited to that same last claimant. "They" never
@@ -18,16 +42,17 @@ What the rules do not do (an LLM extractor does these better):
 * A surname alone ("Smirnov") becomes the full name only when the chunk spells it out; spelling
   variants across outlets ("Alexei"/"Aleksey") are not reconciled.
 * Entities are runs of capitalized words, minus titles, weekdays, months and sentence-initial
-  function words; there is no entity typing.
+  function words; there is no entity typing ("a person" is two or three capitalized words that
+  name no organization or place).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from service.llm.base import ArticleContext, DraftClaim, Extraction
-from service.pipeline.quantities import find_quantities
+from service.llm.base import ArticleContext, DraftClaim, DraftQuantity, Extraction
+from service.pipeline.quantities import find_quantities, locate_quantities
 from service.pipeline.timeref import WEEKDAYS, find_time, resolve_time
 
 _MONTHS = (
@@ -122,7 +147,7 @@ _STOP_INITIAL = set(
     "Earlier Later He She It They We I You This That These Those His Her Its Their Our Some About "
     "Nearly Almost More Less Let Share Comments First Trying Reports While When If As Since Until "
     "Although Though Despite For From With By Into Of To What Each Every All Both No Not So Yet "
-    "Also Then There Here Still Why How Who Where Army".split()
+    "Also Then There Here Still Why How Who Where Army Between".split()
 )
 _NOT_SUBJECT = re.compile(
     r"(?i)(?:which|who|whose|where|when|in|on|at|during|with|after|before|including|as|while)\b"
@@ -207,8 +232,9 @@ def _claimant(sentence: str, last: str | None) -> _Claimant:
         before, after = masked[: v.start()], masked[v.end() :]
         if v.group() in _ALSO_NOUNS and not re.match(r"\s+that\b", after):
             continue
-        if not v.group().startswith(("was", "were")) and _PASSIVE.search(before):
-            continue  # "people were told to leave": not an attribution
+        passive = _PASSIVE.search(_ADVERBS.sub("", before))
+        if passive and not v.group().startswith(("was", "were")):
+            continue  # "people were (also) told to leave": not an attribution
         if (
             v.group() in _INVERTING
             and re.search(r"[”\"],?\s*$", before)
@@ -285,6 +311,272 @@ def _aliases(chunk: str) -> dict[str, str]:
     return {surname: names.pop() for surname, names in full.items() if len(names) == 1}
 
 
+# --- clauses: one claim per fact ----------------------------------------------------------------
+
+# A joint: a comma, semicolon or spaced dash, and/or a coordinating conjunction. Whether it
+# starts a new clause depends on what follows (_joint_kind).
+_JOINT = re.compile(
+    r"(?:\s*(?P<punct>[,;])\s+|\s+(?P<dash>[–—-])\s+)(?:(?P<conj>and|but|while|whereas)\s+)?"
+    r"|\s+(?P<conj2>and|but|while|whereas)\s+"
+)
+_TOKEN = re.compile(r"[A-Za-z][\w’'-]*|\d[\d,.]*|[^\w\s]")
+_AUX = frozenset(
+    "is are was were has have had will would can could may might must should shall be been "
+    "being do does did".split()
+)
+# Verbs the "-ed" rule misses; a few present tenses ("appears") that are never nouns here.
+_VERB_FORMS = frozenset(
+    "taken took left held made fled seen saw gone went driven drove given gave told said met kept "
+    "brought sent lost won struck began begun became become came fought caught spoke spoken "
+    "stood wrote written built sought ran put set hit shot got found led paid thought knew known "
+    "grew grown rose fell flew broke broken chose drew shown appears seems remains "
+    "continues".split()
+)
+_NOT_VERBS = frozenset("armed unexpected based related limited united increased alleged".split())
+_SKIPPED = frozenset("also already now then later still again further not never".split())
+_RELATIVES = frozenset("which who whom whose where when".split())
+_PARTICIPLES = {
+    "adding": "added",
+    "saying": "said",
+    "noting": "noted",
+    "stressing": "stressed",
+    "warning": "warned",
+    "explaining": "explained",
+    "insisting": "insisted",
+}
+_NOT_IN_NP = frozenset(
+    "of in into on at from to with by for over under near along across inside within about "
+    "during after before between that which who".split()
+)
+_PLACE = re.compile(r"\b([A-Z][\w’'-]+)\s+(region|district|oblast|province|county)\b")
+# Figures of one event stay in one claim even across a new subject and verb: "12 people had
+# been killed and 121 others had been injured", "180,000 told to evacuate, 121,000 left".
+_FAMILIES = {
+    "casualties": ("kill", "dead", "death", "died", "injur", "wound"),
+    "displacement": ("evacuat", "fled", "flee", "left", "leav"),
+}
+_ORGANIZATIONS = frozenset(
+    "Court Ministry Council Agency Forces Force Service Nations Union Army Navy Police Office "
+    "Committee Government Parliament Party News Security Guard".split()
+)
+
+
+@dataclass
+class _Segment:
+    """A clause of a sentence: [start, end) offsets, untrimmed; kind says how it joins on."""
+
+    start: int
+    end: int
+    kind: str  # head, clause, verb, that, adding, relative, appositive or resume
+    opener: str = ""  # the punctuation before it
+    figures: list[DraftQuantity] = field(default_factory=list)
+    time: str | None = None
+
+
+def _tokens(text: str) -> list[tuple[str, int]]:
+    return [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
+
+
+def _is_verb(word: str) -> bool:
+    if not word.islower():
+        return False  # "United", "Armed Forces": names, not verbs
+    if word in _AUX or word in _VERB_FORMS:
+        return True
+    if _REPORTING.fullmatch(word) and word not in _ALSO_NOUNS:
+        return True
+    return word.endswith("ed") and len(word) > 4 and word not in _NOT_VERBS
+
+
+def _masked(sentence: str, figures: list[tuple[int, int]]) -> str:
+    """Quotations and parentheses as one word each, figures as digits: no joint inside them."""
+    chars = list(sentence)
+    spans = [(a + 1, b, "Q") for a, b in _quoted(sentence)]
+    spans += [(m.start() + 1, m.end() - 1, "Q") for m in re.finditer(r"\([^()]*\)", sentence)]
+    spans += [(a, b, "0") for a, b in figures]
+    for a, b, fill in spans:
+        chars[a:b] = fill * (b - a)
+    return "".join(chars)
+
+
+def _joint_kind(joint: re.Match[str], current: str, rest: str, previous: _Segment) -> str | None:
+    """What clause a joint starts, or None when the sentence's clause goes on across it."""
+    words = []
+    for word, _ in _tokens(rest)[:12]:
+        if not word[0].isalnum():
+            break  # the next punctuation ends the look-ahead
+        if word not in _SKIPPED:
+            words.append(word)
+    first = words[0] if words else ""
+    punct = joint["punct"] or joint["dash"] or ""
+    if punct == ";":
+        return "clause"
+    if joint["conj"] or joint["conj2"]:
+        if not any(_is_verb(word) for word, _ in _tokens(current)):
+            return None  # "the Ministry of Defense and the Court met": one subject
+        if first == "that":
+            return "that"  # "... and that 121,000 have left"
+        if _is_verb(first):
+            return "verb"  # "... and taken control of 28 settlements"
+        for word in words[1:6]:  # "... and 121 others had been injured"
+            if word in ("that", "which", "who", "whom"):
+                break
+            if _is_verb(word):
+                return "clause"
+        return None
+    if first in _RELATIVES:
+        return "relative"  # "– which Ukraine entered last Tuesday –"
+    if first in _PARTICIPLES:
+        return "adding"  # ", adding that Ukrainian troops had advanced ..."
+    if first in ("a", "an", "the") and any(w in ("that", "which", "who") for w in words[1:5]):
+        return "appositive"  # ", an offensive that has allowed ..."
+    if previous.kind in ("relative", "appositive") and previous.opener == punct and _is_verb(first):
+        return "resume"  # the clause a relative interrupted: "– told Putin that ..."
+    return None
+
+
+def _family(figure: DraftQuantity) -> str | None:
+    return next(
+        (f for f, stems in _FAMILIES.items() if any(s in figure.measure for s in stems)), None
+    )
+
+
+def _clauses(sentence: str, located: list[tuple[int, int, DraftQuantity]]) -> list[_Segment]:
+    """The sentence's clauses, each with its figures and time; same-event clauses merged."""
+    masked = _masked(sentence, [(a, b) for a, b, _ in located])
+    segments = [_Segment(0, len(sentence), "head")]
+    for joint in _JOINT.finditer(masked):
+        current = segments[-1]
+        kind = _joint_kind(
+            joint, masked[current.start : joint.start()], masked[joint.end() :], current
+        )
+        if kind is not None:
+            current.end = joint.start()
+            opener = joint["punct"] or joint["dash"] or ""
+            segments.append(_Segment(joint.end(), len(sentence), kind, opener))
+    merged: list[_Segment] = []
+    for segment in segments:
+        segment.figures = [d for a, _, d in located if segment.start <= a < segment.end]
+        previous = merged[-1] if merged else None
+        family = _family(previous.figures[-1]) if previous and previous.figures else None
+        if previous and family and segment.figures and _family(segment.figures[0]) == family:
+            previous.end = segment.end
+            previous.figures += segment.figures
+        else:
+            merged.append(segment)
+    for segment in merged:
+        segment.time = find_time(sentence[segment.start : segment.end])
+    return merged
+
+
+def _trim(sentence: str, segment: _Segment) -> tuple[int, int]:
+    """The segment's quote: no leading space, no trailing comma, dash or full stop."""
+    a, b = segment.start, segment.end
+    while a < b and sentence[a].isspace():
+        a += 1
+    while b > a and (sentence[b - 1].isspace() or sentence[b - 1] in ",;:–—-"):
+        b -= 1
+    if b > a + 1 and sentence[b - 1] == "." and re.match(r"[a-z0-9”\"’')\]]", sentence[b - 2]):
+        b -= 1
+    return a, b
+
+
+def _resolved(sentence: str, a: int, b: int, claimant: _Claimant) -> str:
+    """sentence[a:b] with the reporting "he"/"she" replaced by the claimant's name."""
+    text = sentence[a:b]
+    if claimant.pronoun and claimant.name and a <= claimant.pronoun[0] < b:
+        p, q = claimant.pronoun
+        text = text[: p - a] + _pronoun_name(sentence, claimant) + text[q - a :]
+    return " ".join(text.split())
+
+
+def _predicate_prefix(text: str) -> str | None:
+    """Subject and auxiliaries of the last clause: 'X said that forces have ' of '... advanced'."""
+    tokens = _tokens(text)
+    start = max(
+        (i + 1 for i, (t, _) in enumerate(tokens) if t in ("that", "which", "who")), default=0
+    )
+    for word, offset in tokens[start:]:
+        if _is_verb(word) and word not in _AUX:
+            return text[:offset]
+    return None
+
+
+def _antecedent(text: str) -> str:
+    """The noun phrase a relative clause follows: 'the Kursk region' of 'The governor of ...'."""
+    start = len(text)
+    for word, offset in reversed(_tokens(text)):
+        if word.lower() in _NOT_IN_NP or _is_verb(word) or not word[0].isalnum():
+            break
+        start = offset
+    return text[start:]
+
+
+def _clause_statement(
+    sentence: str, segments: list[_Segment], index: int, claimant: _Claimant, speaker: str | None
+) -> str:
+    """The clause made as self-contained as rules allow (limits in the module docstring)."""
+    segment = segments[index]
+    text = _resolved(sentence, *_trim(sentence, segment), claimant)
+    first, _, rest = text.partition(" ")
+
+    def before(*skip: str) -> str:
+        base = next((s for s in reversed(segments[:index]) if s.kind not in skip), None)
+        return _resolved(sentence, *_trim(sentence, base), claimant) if base else ""
+
+    if segment.kind == "verb" and (prefix := _predicate_prefix(before("verb", "relative"))):
+        if first in _AUX:  # "have advanced ... and is continuing": one auxiliary only
+            prefix = re.sub(rf"(?:\b(?:{'|'.join(_AUX)})\s+)+$", "", prefix)
+        text = prefix + text
+    elif segment.kind == "that" and (head := before("verb", "relative", "that")):
+        said = [m.end() for m in _REPORTING.finditer(head)]
+        cut = head.rfind(" that ") if " that " in head else (said[-1] if said else -1)
+        text = f"{head[:cut]} {text}" if cut > 0 else text
+    elif segment.kind == "adding" and speaker and rest:
+        text = f"{speaker} {_PARTICIPLES[first]} {rest}"
+    elif segment.kind == "relative" and (head := before()):
+        antecedent = _antecedent(head)
+        verb = next((w for w in rest.split() if w not in _SKIPPED), "")
+        subject_relative = first in ("which", "who") and _is_verb(verb)
+        text = f"{antecedent} {rest}" if subject_relative else f"{antecedent}, {text}"
+    elif segment.kind == "resume" and (head := before("relative", "appositive")):
+        text = f"{head} {text}"
+    return _finish(text)
+
+
+def _finish(text: str) -> str:
+    text = " ".join(text.split()).strip(" ,;:–—-")
+    quotes = _quoted(text)
+    if quotes and quotes[0][0] == 0:  # outer quotation marks go, inner ones stay
+        close = quotes[0][1]
+        text = text[1:close] + text[close + 1 :]
+    text = text[:1].upper() + text[1:]
+    return text if re.search(r"[.!?][”\"’']?$", text) else text + "."
+
+
+def _is_person(name: str, aliases: dict[str, str]) -> bool:
+    words = name.split()
+    return name in aliases.values() or (
+        2 <= len(words) <= 3
+        and all(w[:1].isupper() for w in words)
+        and not set(words) & _ORGANIZATIONS
+        and not _PLACE.search(name)
+    )
+
+
+def _subject_person(
+    sentence: str, masked: str, claimant: _Claimant, common: set[str], aliases: dict[str, str]
+) -> str | None:
+    """The person the sentence is about: a named subject before its first verb."""
+    cut = next((offset for word, offset in _tokens(masked) if _is_verb(word)), None)
+    if cut is None:
+        return None
+    if claimant.pronoun and claimant.pronoun[0] < cut:
+        return claimant.name if claimant.name and _is_person(claimant.name, aliases) else None
+    return next(
+        (n for n in _entities(sentence[:cut], common, aliases) if _is_person(n, aliases)), None
+    )
+
+
 # --- claims -------------------------------------------------------------------------------------
 
 
@@ -293,14 +585,20 @@ def _whole_quote(sentence: str) -> bool:
     return bool(quotes) and quotes[0][0] == 0 and not sentence[quotes[0][1] + 1 :].strip(" .,!?")
 
 
+def _pronoun_name(sentence: str, claimant: _Claimant) -> str:
+    """The claimant's name as it replaces "he": "..., he said" → "..., the Kursk governor said"."""
+    name = claimant.name or ""
+    if claimant.pronoun and sentence[claimant.pronoun[0]].islower():
+        if name.split()[0] in ("The", "A", "An"):
+            name = name[0].lower() + name[1:]
+    return name
+
+
 def _statement(sentence: str, claimant: _Claimant, carried: bool) -> str:
     text = sentence
     if claimant.pronoun and claimant.name:
         a, b = claimant.pronoun
-        name = claimant.name
-        if text[a].islower() and name.split()[0] in ("The", "A", "An"):
-            name = name[0].lower() + name[1:]  # "..., he said" → "..., the Kursk governor said"
-        text = text[:a] + name + text[b:]
+        text = text[:a] + _pronoun_name(sentence, claimant) + text[b:]
     quotes = _quoted(text)
     if quotes and quotes[0][0] == 0:  # outer quotation marks go, inner ones stay
         a, b = quotes[0]
@@ -309,48 +607,105 @@ def _statement(sentence: str, claimant: _Claimant, carried: bool) -> str:
     return f"{claimant.name} said: {text}" if carried and claimant.name else text
 
 
+@dataclass
+class _Chunk:
+    """What every sentence of a chunk is read against."""
+
+    context: ArticleContext
+    common: set[str]  # lower-case words of the chunk: "reports" here → "Reports" is no name
+    aliases: dict[str, str]
+
+
+def _sentence_claims(
+    sentence: str, claimant: _Claimant, carried: bool, chunk: _Chunk
+) -> list[DraftClaim]:
+    located = locate_quantities(sentence)
+    clauses = _clauses(sentence, located)
+    facts = [i for i, c in enumerate(clauses) if c.figures or c.time]
+    if len(facts) <= 1:  # one fact-bearing clause (or none): the sentence is the claim
+        return [
+            _draft(
+                sentence,
+                _statement(sentence, claimant, carried),
+                claimant,
+                _entities(sentence, chunk.common, chunk.aliases),
+                [d for _, _, d in located],
+                find_time(sentence),
+                chunk,
+            )
+        ]
+    masked = _masked(sentence, [(a, b) for a, b, _ in located])
+    person = _subject_person(sentence, masked, claimant, chunk.common, chunk.aliases)
+    speaker = claimant.name or person
+    places = [m.group() for m in _PLACE.finditer(sentence)]
+    drafts = []
+    for index in facts:
+        clause = clauses[index]
+        a, b = _trim(sentence, clause)
+        statement = _clause_statement(sentence, clauses, index, claimant, speaker)
+        entities = _entities(sentence[a:b], chunk.common, chunk.aliases)
+        if person and person not in entities:
+            entities.append(person)
+        if not _PLACE.search(statement):  # the clause's figures count in the sentence's place
+            entities += [p for p in places if p not in entities]
+        time = clause.time or find_time(statement)
+        drafts.append(
+            _draft(sentence[a:b], statement, claimant, entities, clause.figures, time, chunk)
+        )
+    return drafts
+
+
+def _draft(
+    quote: str,
+    statement: str,
+    claimant: _Claimant,
+    entities: list[str],
+    quantities: list[DraftQuantity],
+    time_text: str | None,
+    chunk: _Chunk,
+) -> DraftClaim:
+    when = resolve_time(time_text, chunk.context.published_at) if time_text else None
+    return DraftClaim(
+        statement=statement,
+        quote=quote,
+        claimant=claimant.name,
+        entities=entities,
+        quantities=quantities,
+        time_text=time_text,
+        event_date=when.date if when else None,
+    )
+
+
 def extract_drafts(chunk: str, context: ArticleContext) -> list[DraftClaim]:
     """The check-worthy sentences of a chunk as draft claims (rules in the module docstring)."""
-    common = {w for w in re.findall(r"\b[a-z]+\b", chunk)}  # "reports" here → "Reports" is no name
-    aliases = _aliases(chunk)
+    common = {w for w in re.findall(r"\b[a-z]+\b", chunk)}
+    read = _Chunk(context, common, _aliases(chunk))
     last: str | None = None
     claims = []
     for a, b in split_sentences(chunk):
-        quote = chunk[a:b]
-        if len(quote) < 80 and _BOILERPLATE.match(quote):
+        sentence = chunk[a:b]
+        if len(sentence) < 80 and _BOILERPLATE.match(sentence):
             continue
-        claimant = _claimant(quote, last)
-        carried = claimant.name is None and claimant.pronoun is None and _whole_quote(quote)
+        claimant = _claimant(sentence, last)
+        carried = claimant.name is None and claimant.pronoun is None and _whole_quote(sentence)
         if carried:
             claimant = _Claimant(last)
         if claimant.name:
-            claimant.name = aliases.get(claimant.name, claimant.name)
+            claimant.name = read.aliases.get(claimant.name, claimant.name)
             last = claimant.name
-        quantities = find_quantities(quote)
-        time_text = find_time(quote)
-        if not (quantities or time_text or claimant.name):
+        has_figures, time_text = bool(find_quantities(sentence)), find_time(sentence)
+        if not (has_figures or time_text or claimant.name):
             continue
-        if not (quantities or claimant.name) and len(re.findall(r"\b[a-z]{2,}\b", quote)) < 3:
+        if not (has_figures or claimant.name) and len(re.findall(r"\b[a-z]{2,}\b", sentence)) < 3:
             continue  # a date and no predicate: a dateline ("date 2024-08-12 Moscow, Kyiv")
-        when = resolve_time(time_text, context.published_at) if time_text else None
-        claims.append(
-            DraftClaim(
-                statement=_statement(quote, claimant, carried),
-                quote=quote,
-                claimant=claimant.name,
-                entities=_entities(quote, common, aliases),
-                quantities=quantities,
-                time_text=time_text,
-                event_date=when.date if when else None,
-            )
-        )
+        claims += _sentence_claims(sentence, claimant, carried, read)
     return claims
 
 
 class OfflineExtractor:
     """Rule-based claims for tests, demos and running without an LLM; never calls out."""
 
-    name = "offline-rules/1"
+    name = "offline-rules/2"
     model: str | None = None
     prompt_version: str | None = None
 

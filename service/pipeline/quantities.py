@@ -1,217 +1,24 @@
-"""Figures in claims: read numbers, find them in sentences, normalize them to canonical units.
-
-`normalize` is the one place a figure gets its canonical unit, for LLM and offline drafts alike.
-Converted values are rounded to 4 significant digits (7.5 miles → 12.07 km); values already in
-the canonical unit, counts, percentages and money keep every digit; currencies are never
-converted. Units are read from a whitelist, not by pint's parser (which takes "points" for a
-length): "tons" are metric tonnes and "pounds" are a mass ("£" or "pounds sterling" is money).
+"""Figures in claims: find them in sentences, with unit, qualifier and what they measure.
 
 `find_quantities` is the offline extractor's reader. Its `measure` (the counted noun plus what
 happened to it: "people killed") is a word-window heuristic tuned on the seed articles; when it
 finds neither noun nor event a count's measure is "", which the comparison treats as unrelated.
 It does not read negative numbers, fractions ("a third") or a bare "m" after a number.
+
+Reading numbers lives in service.pipeline.numbers, units in service.pipeline.units;
+`parse_number` and `normalize` are re-exported here, so callers need one import.
 """
 
 from __future__ import annotations
 
-import math
 import re
-from functools import cache
-
-import pint
-from text_to_num import text2num
 
 from service.llm.base import DraftQuantity
-from service.models import Qualifier, Quantity
+from service.models import Qualifier
+from service.pipeline.numbers import DIGITS, SPELLED, parse_number, vague_range
+from service.pipeline.units import dimension_of, is_metric, normalize
 
-# --- numbers ------------------------------------------------------------------------------------
-
-_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9}
-_SCALES |= {"bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}
-_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty "
-    "ninety hundred thousand million billion trillion dozen"
-).split()
-_WORD = "|".join(sorted(_WORDS, key=len, reverse=True))
-_SPELLED = (
-    rf"(?:(?:a|an)\s+(?=(?:hundred|thousand|million|billion|dozen)\b))?"
-    rf"\b(?:{_WORD})(?:(?:\s+and\s+|[\s-]+)(?:{_WORD}))*\b"
-)
-_DIGIT_NUMBER = re.compile(rf"({_DIGITS})\s*(thousand|million|billion|trillion|bn|mn|tn|[kmb])?")
-
-
-def _round4(x: float) -> float:
-    return float(f"{x:.4g}")
-
-
-def parse_number(text: str) -> float | None:
-    """'121,000' → 121000, 'twelve' → 12, '1.2 million' → 1.2e6, '1.5bn' → 1.5e9; else None."""
-    t = " ".join(text.strip().lower().split())
-    if half := re.fullmatch(r"(.+?)\s+and\s+(?:a\s+)?half", t):
-        base = parse_number(half.group(1))
-        return None if base is None else base + 0.5
-    if m := _DIGIT_NUMBER.fullmatch(t):
-        return float(m.group(1).replace(",", "")) * _SCALES.get(m.group(2) or "", 1.0)
-    t = re.sub(r"^an?\s+", "one ", t)
-    if dozen := re.fullmatch(r"(?:(.+?)\s+)?dozen", t):
-        base = parse_number(dozen.group(1)) if dozen.group(1) else 1.0
-        return None if base is None else base * 12
-    if not t or not re.fullmatch(r"[a-z -]+", t):
-        return None
-    try:
-        return float(text2num(t, "en"))
-    except (ValueError, IndexError, KeyError):  # text2num's ways of saying "not a number"
-        return None
-
-
-# --- units --------------------------------------------------------------------------------------
-
-# Canonical unit per dimension: (unit string the comparison code expects, pint expression).
-CANONICAL = {
-    "length": ("km", "kilometer"),
-    "area": ("km**2", "kilometer**2"),
-    "mass": ("kg", "kilogram"),
-    "duration": ("hour", "hour"),
-    "speed": ("km/h", "kilometer/hour"),
-    "volume": ("l", "liter"),
-}
-# A whitelist, not pint's own parser: pint reads "points" as a length and "pct" as picocarats.
-_PHYSICAL = {
-    "length": {
-        "kilometer": "km km kilometer",
-        "mile": "mi mile",
-        "meter": "m meter",
-        "foot": "ft foot feet",
-        "yard": "yd yard",
-    },
-    "area": {
-        "kilometer**2": "km2 sqkm sqkilometer",
-        "mile**2": "mi2 sqmi sqmile",
-        "meter**2": "m2 sqm sqmeter",
-        "foot**2": "ft2 sqft sqfoot sqfeet",
-        "hectare": "ha hectare",
-        "acre": "acre",
-    },
-    "mass": {
-        "metric_ton": "t tonne ton metricton",
-        "kilogram": "kg kilogram kilo",
-        "gram": "g gram",
-        "pound": "lb pound",
-    },
-    "duration": {
-        "hour": "h hr hour",
-        "minute": "min minute",
-        "day": "day",
-        "week": "week",
-        "month": "month",
-        "year": "yr year",
-    },
-    "speed": {
-        "kilometer/hour": "km/h kph kmh kilometerperhour kmperhour",
-        "mile/hour": "mph mileperhour",
-        "knot": "knot kt",
-    },
-    "volume": {
-        "liter": "l liter",
-        "gallon": "gallon",
-        "oil_barrel": "barrel bbl",
-        "meter**3": "m3 cubicmeter",
-    },
-}
-_UNIT_OF = {
-    alias: (dimension, expr)
-    for dimension, units in _PHYSICAL.items()
-    for expr, aliases in units.items()
-    for alias in aliases.split()
-}
-_CURRENCY = {
-    "USD": "$ us$ usd dollar usdollar",
-    "EUR": "€ eur euro",
-    "GBP": "£ gbp sterling poundsterling poundssterling",
-    "RUB": "₽ rub ruble rouble",
-    "UAH": "₴ uah hryvnia hryvna hryvnya",
-    "JPY": "jpy yen",
-    "CNY": "cny yuan renminbi",
-}
-_CURRENCY_OF = {alias: code for code, aliases in _CURRENCY.items() for alias in aliases.split()}
-_PERCENT = {"%", "percent", "percentage", "pct"}
-
-
-@cache
-def _registry() -> pint.UnitRegistry:
-    # Building a registry takes about a second, so only the first figure pays for it.
-    return pint.UnitRegistry()
-
-
-def _unit_key(unit: str) -> str:
-    """'Square Kilometres' → 'sqkilometer', 'km²' → 'km2', 'miles per hour' → 'mileperhour'."""
-    u = unit.strip().lower().rstrip(".")
-    u = u.replace("²", "2").replace("³", "3").replace("^", "").replace("**", "")
-    u = u.replace("metre", "meter").replace("litre", "liter").replace("per cent", "percent")
-    u = re.sub(r"\bsquare\b|\bsq\b\.?", "sq", u)
-    words = [
-        w[:-1] if len(w) > 2 and w.endswith("s") and not w.endswith("ss") else w for w in u.split()
-    ]  # plural → singular: 'kilometers', 'hectares', 'lbs'
-    return "".join(words)
-
-
-def _split_scale(unit: str) -> tuple[float, str]:
-    """'million people' → (1e6, 'people'): a scale word the writer put in the unit."""
-    m = re.match(r"\s*(thousand|million|billion|trillion|bn|mn)\b\s*", unit, re.IGNORECASE)
-    return (_SCALES[m.group(1).lower()], unit[m.end() :]) if m else (1.0, unit)
-
-
-def _convert(value: float, dimension: str, expr: str) -> float:
-    canonical = CANONICAL[dimension][1]
-    if expr == canonical:
-        return value  # stated in the canonical unit: keep every digit the writer gave
-    q = _registry().Quantity(value, expr).to(canonical)
-    return _round4(float(q.magnitude))
-
-
-def normalize(draft: DraftQuantity) -> Quantity | None:
-    """The draft in its dimension's canonical unit, or None when its number or unit is unknown."""
-    if not math.isfinite(draft.value) or (
-        draft.upper is not None and not math.isfinite(draft.upper)
-    ):
-        return None
-    scale, unit = _split_scale(draft.unit or "")
-    value = draft.value * scale
-    upper = None if draft.upper is None else draft.upper * scale
-    key = _unit_key(unit) if unit.strip() else ""
-    measure = draft.measure.strip()
-    if key in _UNIT_OF:
-        dimension, expr = _UNIT_OF[key]
-        canonical = CANONICAL[dimension][0]
-        value = _convert(value, dimension, expr)
-        upper = None if upper is None else _convert(upper, dimension, expr)
-    elif key in _CURRENCY_OF or unit.strip().upper() in _CURRENCY:
-        dimension = "money"
-        canonical = _CURRENCY_OF.get(key) or unit.strip().upper()
-    elif key in _PERCENT:
-        dimension = canonical = "percent"
-    elif not key or re.fullmatch(r"[a-z][a-z' -]*", unit.strip().lower()):
-        # No unit, or a counted noun ("people", "villages"): a count; the noun says what of.
-        dimension = canonical = "count"
-        noun = unit.strip().lower()
-        if noun and not measure:
-            measure = noun
-    else:
-        return None  # looks like a unit ('km/zz', 'm^4') but not one we know: don't guess
-    return Quantity(
-        text=draft.text,
-        value=value,
-        upper=upper,
-        unit=canonical,
-        dimension=dimension,
-        measure=measure,
-        qualifier=draft.qualifier,
-        stated_value=draft.value,
-        stated_unit=draft.unit,
-    )
-
+__all__ = ["find_quantities", "locate_quantities", "normalize", "parse_number"]
 
 # --- finding figures in a sentence --------------------------------------------------------------
 
@@ -233,8 +40,8 @@ _NOT_FIGURES = re.compile(
     rf"|\b\d{{1,2}}\s+o['’]clock\b"
 )
 _NUM = (
-    rf"(?:{_DIGITS})(?:\s*(?:thousand|million|billion|trillion)\b|\s?(?:bn|mn|tn)\b|k\b)?"
-    rf"|{_SPELLED}"
+    rf"(?:{DIGITS})(?:\s*(?:thousand|million|billion|trillion)\b|\s?(?:bn|mn|tn)\b|k\b)?"
+    rf"|{SPELLED}"
 )
 _CUR = r"US\$|\$|€|£|₽|₴"
 _UNIT_TEXT = (
@@ -263,19 +70,15 @@ _CONVERSION = re.compile(
     re.IGNORECASE,
 )
 _VAGUE = re.compile(
-    r"\b(?P<text>(?P<a>dozens|hundreds|thousands|millions|tens)"
-    r"(?:\s+of\s+(?P<b>thousands|millions))?)\s+of\b",
+    r"\b(?P<text>(?:dozens|scores|hundreds|thousands|millions|billions|tens)"
+    r"(?:\s+of\s+(?:thousands|millions|billions))?)\s+of\b",
     re.IGNORECASE,
 )
-# "dozens" means at least two dozen: the smallest value the word allows, as a lower bound.
-_VAGUE_VALUE = {"dozens": 24, "hundreds": 200, "thousands": 2000, "millions": 2e6, "tens": 20}
 _QUALIFIERS: list[tuple[Qualifier, str]] = [
     ("less_than", r"less than|fewer than|under|up to|at most|no more than|below"),
     ("more_than", r"more than|over|at least|upwards of|in excess of|no fewer than"),
     ("about", r"about|around|approximately|some|roughly|nearly|almost|an estimated|close to"),
 ]
-_METRIC = {"kilometer", "meter", "kilometer**2", "meter**2", "hectare", "metric_ton", "kilogram"}
-_METRIC |= {"gram", "kilometer/hour", "liter", "meter**3"}
 
 
 def _qualifier(before: str) -> Qualifier:
@@ -283,20 +86,6 @@ def _qualifier(before: str) -> Qualifier:
         if re.search(rf"\b(?:{words})\s*$", before, re.IGNORECASE):
             return qualifier
     return "exact"
-
-
-def _is_metric(unit: str) -> bool:
-    key = _unit_key(unit)
-    return key in _UNIT_OF and _UNIT_OF[key][1] in _METRIC
-
-
-def _dimension(unit: str | None) -> str:
-    if not unit:
-        return "count"
-    key = _unit_key(unit)
-    if key in _UNIT_OF:
-        return _UNIT_OF[key][0]
-    return "percent" if key in _PERCENT else "money"
 
 
 def _looks_like_name(sentence: str, start: int) -> bool:
@@ -433,23 +222,26 @@ def _is_year(number: str, value: float) -> bool:
 
 
 def _vague_figures(sentence: str) -> list[tuple[int, int, DraftQuantity]]:
-    """'dozens of villages', 'tens of thousands of residents': the least the words allow."""
+    """'dozens of villages', 'tens of thousands of residents': ranges (numbers.VAGUE_RANGES)."""
     out = []
     for m in _VAGUE.finditer(sentence):
-        a, b = m.group("a").lower(), (m.group("b") or "").lower()
-        if a == "tens" and not b:
-            continue
-        value = _VAGUE_VALUE[a] * (_VAGUE_VALUE[b] / 2 if b else 1)
+        bounds = vague_range(m.group("text"))
+        if bounds is None:
+            continue  # "tens of kilometers", "dozens of thousands": no agreed reading
         measure = _measure(sentence, m.start(), m.end("text"), "count")
         draft = DraftQuantity(
-            text=m.group("text"), value=value, measure=measure, qualifier="more_than"
+            text=m.group("text"),
+            value=bounds[0],
+            upper=bounds[1],
+            measure=measure,
+            qualifier="range",
         )
-        out.append((m.start(), m.end(), draft))
+        out.append((m.start(), m.end("text"), draft))
     return out
 
 
-def _read_figure(sentence: str, m: re.Match[str]) -> tuple[int, DraftQuantity] | None:
-    """The figure starting at a number match and where it ends, or None if it is no figure."""
+def _read_figure(sentence: str, m: re.Match[str]) -> tuple[int, int, DraftQuantity] | None:
+    """The figure at a number match with its [start, end), or None if it is no figure."""
     start, end, number = m.start(), m.end(), m.group("num")
     value = parse_number(number)
     if value is None or number.strip().lower() in ("one", "a", "an"):
@@ -474,30 +266,31 @@ def _read_figure(sentence: str, m: re.Match[str]) -> tuple[int, DraftQuantity] |
     if r and (r.group("sep").lower() != "and" or between):
         second = parse_number(r.group("num"))
         unit2 = _UNIT_AFTER.match(sentence, r.end())
-        same_kind = not (unit and unit2) or _dimension(unit2.group("unit")) == _dimension(unit)
+        same_kind = not (unit and unit2) or dimension_of(unit2.group("unit")) == dimension_of(unit)
         if second is not None and same_kind:
             upper, qualifier = second, "range"
             end = unit2.end() if unit2 else r.end()
             unit = unit or (unit2.group("unit") if unit2 else None)
             text_start = between.start() if between else start
     c = _CONVERSION.match(sentence, end)
-    if c and unit and _dimension(unit) == _dimension(c.group("unit")) != "count":
+    if c and unit and dimension_of(unit) == dimension_of(c.group("unit")) != "count":
         converted = parse_number(c.group("num"))
-        if converted is not None and _is_metric(c.group("unit")) and not _is_metric(unit):
+        if converted is not None and is_metric(c.group("unit")) and not is_metric(unit):
             value, unit = converted, c.group("unit")  # the metric side wins
         end = c.end()
-    dimension = _dimension(unit)
+    dimension = dimension_of(unit)
     if m.group("cur"):
         unit, dimension = m.group("cur"), "money"
     measure = _measure(sentence, start, end, dimension)
     text = sentence[text_start:end]
-    return end, DraftQuantity(
+    draft = DraftQuantity(
         text=text, value=value, upper=upper, unit=unit, measure=measure, qualifier=qualifier
     )
+    return text_start, end, draft
 
 
-def find_quantities(sentence: str) -> list[DraftQuantity]:
-    """Every figure in a sentence with its unit, qualifier and measure.
+def locate_quantities(sentence: str) -> list[tuple[int, int, DraftQuantity]]:
+    """Every figure in a sentence with its [start, end) offsets there, in text order.
 
     Dates, times of day, years (a bare 1900-2100 with no unit or qualifier), ordinals, numbers
     inside names ('Su-27', 'Article 5') and the pronoun 'one' are not figures. An imperial figure
@@ -506,12 +299,18 @@ def find_quantities(sentence: str) -> list[DraftQuantity]:
     vague = _vague_figures(sentence)
     skip = [(m.start(), m.end()) for m in _NOT_FIGURES.finditer(sentence)]
     skip += [(a, b) for a, b, _ in vague]
-    found = [(a, draft) for a, _, draft in vague]
+    found = list(vague)
     taken_until = 0  # a range or a conversion consumes the numbers inside it
     for m in _FIGURE.finditer(sentence):
         if m.start() < taken_until or any(a < m.end() and m.start() < b for a, b in skip):
             continue
         if figure := _read_figure(sentence, m):
-            taken_until = figure[0]
-            found.append((m.start(), figure[1]))
-    return [draft for _, draft in sorted(found, key=lambda pair: pair[0])]
+            start, end, draft = figure
+            taken_until = end
+            found.append((start, end, draft))
+    return sorted(found, key=lambda figure: figure[0])
+
+
+def find_quantities(sentence: str) -> list[DraftQuantity]:
+    """Every figure in a sentence with its unit, qualifier and measure (see locate_quantities)."""
+    return [draft for _, _, draft in locate_quantities(sentence)]

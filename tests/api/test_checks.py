@@ -34,7 +34,7 @@ async def test_check_report_contract_and_reread(client: AsyncTestClient, seed_te
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["status"] == "done"
-    assert report["extractor"] == "offline-rules/1"
+    assert report["extractor"] == "offline-rules/2"
     assert report["model"] is None
     assert isinstance(report["id"], int)
     assert report["summary"]["claims"] == len(report["claims"]) > 0

@@ -1,8 +1,9 @@
-"""The offline extractor on sentence rules and on the five seed articles."""
+"""The offline extractor on sentence and clause rules and on the five seed articles."""
 
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,7 @@ CLAIMANT_CASES = [
     ("The BBC correspondent, Gordon Corera, says 3 things.", "Gordon Corera"),
     # not attributions
     ("About 11,000 people were told to leave this morning.", None),  # passive
+    ("About 11,000 people were also told to leave.", None),
     ("CNN cannot independently verify Putin’s claims that 12 died.", None),  # a noun
     ("They say the settlement is about 4 kilometers away.", None),
     ("“We said 12 died,” the sign read on Monday.", None),  # "said" inside the quotation
@@ -117,7 +119,8 @@ CLAIMANT_CASES = [
 
 @pytest.mark.parametrize(("text", "claimant"), CLAIMANT_CASES)
 def test_claimant(text: str, claimant: str | None) -> None:
-    assert claim_for(text).claimant == claimant
+    claims = extract_drafts(text, CONTEXT)  # a sentence split into clauses keeps its claimant
+    assert claims and {c.claimant for c in claims} == {claimant}
 
 
 def test_he_said_resolves_to_the_last_claimant() -> None:
@@ -200,6 +203,8 @@ def test_every_quote_is_verbatim(prefix: str) -> None:
     for claim in claims:
         assert text.find(claim.quote) >= 0, claim.quote
         assert claim.quote == claim.quote.strip()
+        assert not claim.quote.startswith(("and ", "but ", "while ", ", "))
+        assert not claim.quote.endswith((",", ";", "–", " -"))
         assert claim.statement
         assert not claim.statement.startswith(("“", '"'))
     assert all("Comments are closed" not in c.quote for c in claims)
@@ -306,6 +311,176 @@ def test_seed_claimants() -> None:
     assert "Vladimir Putin" in {c.claimant for c in claims_of("003")}
 
 
+# --- clauses: one claim per fact ---------------------------------------------------------------
+
+CLAUSE_CASES = [
+    # sentence → (quote, statement) per claim
+    (
+        "Ukrainian forces advanced 12 km on Sunday and took 28 villages on Monday.",
+        [
+            (
+                "Ukrainian forces advanced 12 km on Sunday",
+                "Ukrainian forces advanced 12 km on Sunday.",
+            ),
+            ("took 28 villages on Monday", "Ukrainian forces took 28 villages on Monday."),
+        ],
+    ),
+    (
+        "The incursion, which is now affecting two Russian regions, has displaced 5,000 people.",
+        [
+            (
+                "which is now affecting two Russian regions",
+                "The incursion is now affecting two Russian regions.",
+            ),
+            ("has displaced 5,000 people", "The incursion has displaced 5,000 people."),
+        ],
+    ),
+    (
+        "Putin said that 3 regions were hit, and that 28 villages had fallen.",
+        [
+            ("Putin said that 3 regions were hit", "Putin said that 3 regions were hit."),
+            ("that 28 villages had fallen", "Putin said that 28 villages had fallen."),
+        ],
+    ),
+    (
+        "Zelensky said Kyiv had taken 1,000 sq km, adding that 80 soldiers were captured.",
+        [
+            (
+                "Zelensky said Kyiv had taken 1,000 sq km",
+                "Zelensky said Kyiv had taken 1,000 sq km.",
+            ),
+            (
+                "adding that 80 soldiers were captured",
+                "Zelensky added that 80 soldiers were captured.",
+            ),
+        ],
+    ),
+    (
+        "The army seized 12 villages on Tuesday, while Russia evacuated 5,000 people.",
+        [
+            ("The army seized 12 villages on Tuesday", "The army seized 12 villages on Tuesday."),
+            ("Russia evacuated 5,000 people", "Russia evacuated 5,000 people."),
+        ],
+    ),
+    (
+        "Officials said 500 homes were destroyed; 40 people remain missing.",
+        [
+            ("Officials said 500 homes were destroyed", "Officials said 500 homes were destroyed."),
+            ("40 people remain missing", "40 people remain missing."),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("sentence", "expected"), CLAUSE_CASES)
+def test_one_claim_per_fact_bearing_clause(sentence: str, expected: list[tuple[str, str]]) -> None:
+    claims = extract_drafts(sentence, CONTEXT)
+    assert [(c.quote, c.statement) for c in claims] == expected
+    assert all(c.quote in sentence for c in claims)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        # one event's figures: a new subject and verb, but the same predicate family
+        "Smirnov said 12 people were killed and 121 others were injured on Monday.",
+        "Smirnov reported that 180,000 people had been advised to evacuate, with 121,000 "
+        "already leaving the area.",
+        "Smirnov said 180,000 people had been told to evacuate and that 121,000 have left.",
+        # facts in one clause only, however many clauses
+        "Reports indicate that forces have deployed in many areas, while Russian authorities "
+        "have evacuated tens of thousands of residents.",
+        "On Monday, the Ministry of Defense and the Court met with 3 envoys.",
+        # joints inside a quotation, parentheses or a figure do not split
+        "“The number of deaths is 12, the number of wounded is 121,” Smirnov said.",
+        "Forces advanced 7.5 miles (12 kilometers, and more) on Monday.",
+        "Between 10 and 15 people were hurt on Monday.",
+    ],
+)
+def test_sentence_with_one_fact_bearing_clause_stays_whole(sentence: str) -> None:
+    (claim,) = extract_drafts(sentence, CONTEXT)
+    assert claim.quote == sentence
+
+
+def test_seed_002_first_sentence_is_three_claims() -> None:
+    text = seed("002")
+    sentence = next(
+        text[a:b] for a, b in split_sentences(text) if "lightning offensive" in text[a:b]
+    )
+    claims = [c for c in claims_of("002") if c.quote in sentence]
+    assert len(claims) == 3
+    spans = [(text.find(c.quote), text.find(c.quote) + len(c.quote)) for c in claims]
+    assert len(set(spans)) == 3 and all(a >= 0 for a, _ in spans)
+    assert all(end <= start for (_, end), (start, _) in pairwise(spans))  # in order, apart
+    dated, towns, fled = claims
+    assert dated.time_text == "on Tuesday" and dated.quantities == []
+    assert dated.statement.index("Putin") < dated.statement.index("on Tuesday")
+    assert dated.event_date == date(2024, 8, 6)
+    assert [(q.value, q.measure) for q in towns.quantities] == [(28, "towns controlled")]
+    assert towns.time_text is None and "28 towns" in towns.statement
+    assert [(q.value, q.measure) for q in fled.quantities] == [(120000, "civilians evacuated")]
+    assert fled.time_text is None and fled.quote == "forced 120,000 civilians to flee"
+    # the figures count in the sentence's place, and the subject is a person
+    assert all("Kursk region" in c.entities for c in (towns, fled))
+    assert all("Vladimir Putin" in c.entities for c in claims)
+
+
+def test_seed_000_monday_meeting_names_putin_first() -> None:
+    (claim,) = [c for c in claims_of("000") if c.time_text == "on Monday" and "Putin" in c.quote]
+    assert claim.quote == (
+        "Putin held a meeting on Monday with national security officials and authorities from "
+        "three of the regions that border Ukraine."
+    )
+    assert claim.statement.index("Putin") < claim.statement.index("on Monday")
+    assert "Vladimir Putin" in claim.entities
+
+
+def test_seed_000_advance_and_settlements_are_two_claims() -> None:
+    advance, settlements = [
+        c
+        for c in claims_of("000")
+        if "28 settlements" in c.statement or "12 kilometers" in c.statement
+    ]
+    assert [q.measure for q in advance.quantities] == ["advance"]
+    assert settlements.quote == "taken control of 28 settlements"
+    assert settlements.statement == (
+        "Alexei Smirnov also said that Ukrainian forces have taken control of 28 settlements."
+    )
+    assert settlements.claimant == "Alexei Smirnov"
+
+
+def test_seed_004_date_of_the_incursion_is_not_the_governors() -> None:
+    claims = [c for c in claims_of("004") if c.time_text == "last Tuesday"]
+    assert claims and all(c.quote == "which Ukraine entered last Tuesday" for c in claims)
+    assert all(
+        c.statement == "The Kursk region, which Ukraine entered last Tuesday." for c in claims
+    )
+    villages = [c for c in claims_of("004") if c.quote.startswith("told Putin that")]
+    assert villages and all(c.time_text is None for c in villages)
+    assert villages[0].statement.startswith("The governor of the Kursk region told Putin")
+
+
+@pytest.mark.parametrize(
+    ("prefix", "needle", "values"),
+    [
+        ("001", "180,000 people had been advised to evacuate", {180000, 121000}),
+        ("004", "121,000 people have now been evacuated", {121000, 59000}),
+        ("003", "180,000 people had been told to evacuate", {180000, 121000}),
+    ],
+)
+def test_evacuation_figures_of_one_event_stay_together(
+    prefix: str, needle: str, values: set[float]
+) -> None:
+    ((_, quantities),) = quantities_with(prefix, needle)
+    assert {q.value for q in quantities} == values
+
+
+def test_seed_claim_counts() -> None:
+    # offline-rules/1 gave 14, 8, 13, 13, 22: the splits are the ones the tests above name.
+    counts = [len(claims_of(prefix)) for prefix in SEED_PREFIXES]
+    assert counts == [15, 8, 16, 14, 24]
+
+
 # --- the protocol -------------------------------------------------------------------------------
 
 
@@ -313,7 +488,7 @@ async def test_extractor_protocol() -> None:
     extractor: Extractor = OfflineExtractor()
     assert isinstance(extractor, Extractor)
     assert (extractor.name, extractor.model, extractor.prompt_version) == (
-        "offline-rules/1",
+        "offline-rules/2",
         None,
         None,
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from service.llm.base import DraftQuantity
-from service.pipeline.quantities import _registry, find_quantities, normalize, parse_number
+from service.pipeline.numbers import VAGUE_RANGES, vague_range
+from service.pipeline.quantities import find_quantities, locate_quantities, normalize, parse_number
+from service.pipeline.units import _registry
 
 PARSE_CASES = [
     ("121,000", 121000),
@@ -261,14 +263,22 @@ FIND_CASES = [
         [("25-mile (40-kilometer)", 40, None, "kilometer", "exact")],
     ),
     ("12 km (7.5 miles) away", [("12 km (7.5 miles)", 12, None, "km", "exact")]),
-    # vague amounts: the least the word allows, as a lower bound
-    ("seizing dozens of Russian villages", [("dozens", 24, None, None, "more_than")]),
+    # vague amounts: ranges, from two of the unit to just under the next word's
+    ("seizing dozens of Russian villages", [("dozens", 24, 99, None, "range")]),
     (
         "evacuated tens of thousands of residents",
-        [("tens of thousands", 20000, None, None, "more_than")],
+        [("tens of thousands", 20000, 99999, None, "range")],
     ),
-    ("hundreds of troops", [("hundreds", 200, None, None, "more_than")]),
-    ("thousands of people", [("thousands", 2000, None, None, "more_than")]),
+    ("hundreds of troops", [("hundreds", 200, 999, None, "range")]),
+    ("thousands of people", [("thousands", 2000, 9999, None, "range")]),
+    ("scores of wounded", [("scores", 40, 99, None, "range")]),
+    (
+        "Hundreds of thousands of people fled.",
+        [("Hundreds of thousands", 200000, 999999, None, "range")],
+    ),
+    ("millions of refugees", [("millions", 2e6, 9.99e8, None, "range")]),
+    ("tens of millions of dollars", [("tens of millions", 2e7, 99999999, None, "range")]),
+    ("It cost billions of dollars.", [("billions", 2e9, 9.99e11, None, "range")]),
 ]
 
 
@@ -298,6 +308,7 @@ NOT_FIGURES = [
     "It is a risky one.",
     "It runs 24/7.",
     "Comments are closed.",
+    "They advanced tens of kilometers.",  # a vague length: no agreed reading
 ]
 
 
@@ -431,3 +442,43 @@ def test_seed_figures_normalize() -> None:
     assert q is not None
     assert (q.value, q.unit, q.dimension, q.qualifier) == (1000, "km**2", "area", "about")
     assert q.text == "386 square miles (1,000 square kilometers)"
+
+
+def test_vague_ranges_are_ordered_and_disjoint_by_scale() -> None:
+    bounds = sorted(VAGUE_RANGES.values())
+    assert all(lo < hi for lo, hi in bounds)
+    assert vague_range("Tens  of Thousands") == (20_000, 99_999)
+    assert vague_range("tens") is None and vague_range("a few") is None
+    # each plural ends below the next word's start: "thousands" never means 12,000
+    for smaller, larger in [
+        ("dozens", "hundreds"),
+        ("hundreds", "thousands"),
+        ("thousands", "tens of thousands"),
+        ("tens of thousands", "hundreds of thousands"),
+        ("hundreds of thousands", "millions"),
+    ]:
+        assert VAGUE_RANGES[smaller][1] < VAGUE_RANGES[larger][0]
+
+
+def test_vague_amount_is_a_range_not_a_lower_bound() -> None:
+    (q,) = [normalize(d) for d in find_quantities("They evacuated tens of thousands of residents.")]
+    assert q is not None
+    assert (q.value, q.upper, q.qualifier, q.unit) == (20000, 99999, "range", "count")
+    assert q.measure == "residents evacuated"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Between 10 and 15 people were hurt, and two and half years passed.",
+        "He added that Ukrainian forces had advanced approximately 7.5 miles (12 kilometers) "
+        "into Russian territory, spanning a 25-mile (40-kilometer) wide section of the border.",
+        "Russian authorities have evacuated tens of thousands of residents and $2m.",
+    ],
+)
+def test_locate_quantities_gives_the_figure_offsets(sentence: str) -> None:
+    located = locate_quantities(sentence)
+    assert located
+    assert [d for _, _, d in located] == find_quantities(sentence)
+    for start, end, draft in located:
+        assert sentence[start:end] == draft.text
