@@ -13,8 +13,8 @@ are compared. The rules (the constants below):
   conflict while 120,000 and 121,000 (± 5,000 and ± 500) agree.
 * Qualifiers. exact: the rounding alone. about: ± max(rounding, ABOUT_RELATIVE). more_than /
   less_than: [v, ∞) / (-∞, v], closed because the normalizer also maps "at least" and "up to"
-  there ("at least 12" must agree with 12); "dozens" (more_than 24) agrees with 28. range:
-  [v, upper], each end widened by its rounding.
+  there ("at least 12" must agree with 12). range: [v, upper], each end widened by its
+  rounding; vague plurals arrive as ranges ("dozens" = 24-99 agrees with 28).
 * Outcome. Intervals that overlap support each other. Intervals that merely touch do not:
   adjacent roundings ("around 10,000" = [9,500, 10,500] and "about 11,000" = [10,500, 11,500])
   describe different figures. A gap under MINOR_GAP_RELATIVE of the figures is a
@@ -247,7 +247,9 @@ def compare_quantities(a: Quantity, b: Quantity) -> Finding:
     lo, hi = max(ia.lo, ib.lo), min(ia.hi, ib.hi)
     if lo < hi or (lo == hi and (ia.is_point or ib.is_point)):
         return Finding("supports", f"{pair}: agree within rounding and qualifiers")
-    differ = _difference(a.value, b.value)
+    # For a range or a bound, the distance that matters is to its nearest end.
+    bounded = {a.qualifier, b.qualifier} & {"range", "more_than", "less_than"}
+    differ = _difference(hi, lo) if bounded else _difference(a.value, b.value)
     scale = max(abs(lo), abs(hi))
     relative_gap = (lo - hi) / scale if scale else 0.0
     if ia.is_point and ib.is_point:
