@@ -1,7 +1,9 @@
-"""The `factcheck` command: serve, migrate, ingest.
+"""The `factcheck` command: serve, migrate, ingest, check (the batch client).
 
 Exit codes a script can rely on: 0 done, 1 unexpected failure, 2 bad usage or input,
-3 invalid settings, 4 database (or LLM) unavailable.
+3 invalid settings, 4 database (or LLM) unavailable. `check` also: 1 a file could not be
+checked, 2 a file was unreadable (skipped), 4 the API is unreachable, 5 --fail-on matched a
+claim (1 and 2 win over 5; reports and summary are written in every case but 4).
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 import typer
 from rich.console import Console
 
+from service.cli_keys import keys_app
 from service.errors import FactcheckError, InvalidInput, LLMError, StoreUnavailable
 from service.settings import Settings, SettingsError, load_settings
 
@@ -23,6 +26,7 @@ EXIT_INPUT, EXIT_SETTINGS, EXIT_UNAVAILABLE = 2, 3, 4
 app = typer.Typer(
     help="Fact-checking service for newsrooms.", no_args_is_help=True, add_completion=False
 )
+app.add_typer(keys_app, name="keys")
 # soft_wrap: an error stays one line a script can grep, whatever the terminal width.
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -70,6 +74,44 @@ def ingest(
     _run(lambda: _ingest(settings, paths, source))
 
 
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders: .txt/.md/.html/.json.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for reports and summary.")],
+    api: Annotated[str, typer.Option(envvar="FACTCHECK_API_URL", help="Service URL.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    api_key: Annotated[
+        str | None, typer.Option(envvar="FACTCHECK_API_KEY", help="Sent as a Bearer token.")
+    ] = None,
+    store: Annotated[bool, typer.Option(help="Keep checked articles as evidence.")] = True,
+    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Files at once.")] = 4,
+    fail_on: Annotated[
+        Literal["conflicting", "mixed"] | None,
+        typer.Option(help="Exit 5 if a claim is conflicting (mixed: or mixed)."),
+    ] = None,
+    local: Annotated[bool, typer.Option(help="Run the pipeline here, no server.")] = False,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds for one check.")] = 300.0,
+) -> None:
+    """Check files through the API: one report each, a summary, an exit code to gate on."""
+    from service.batch import BatchOptions, check_files
+
+    options = BatchOptions(paths, out_dir, concurrency, store, fail_on)
+    settings = _settings() if local else None
+    code = _run(
+        lambda: check_files(
+            options,
+            api=api,
+            api_key=api_key,
+            request_timeout=timeout,
+            settings=settings,
+            out=out,
+            err=err,
+        )
+    )
+    raise typer.Exit(code)
+
+
 @app.command("export-schemas")
 def export_schemas() -> None:
     """Write the API models as JSON Schema into schemas/ (a test keeps them in sync)."""
@@ -83,18 +125,25 @@ def export_schemas() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker processes (FACTCHECK_WORKERS).")
+    ] = None,
 ) -> None:
     """Migrate the database, ingest the seed folder, then serve the API."""
-    import uvicorn
+    from service import asgi
+    from service.logs import configure_logging
 
-    from service.app import create_app
-
-    settings = _settings(host=host, port=port)
+    settings = _settings(host=host, port=port, workers=workers)
+    configure_logging(settings.log_format, settings.log_level)
+    # Once, here in the parent: the workers started below only serve.
     _run(lambda: _migrate(settings))
     if settings.seed_dir and settings.seed_dir.is_dir():
         _run(lambda: _ingest(settings, [settings.seed_dir], None))
-    out.print(f"serving on http://{settings.host}:{settings.port} (API docs at /schema)")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    out.print(
+        f"serving on http://{settings.host}:{settings.port} with {settings.workers} "
+        f"worker{'s' if settings.workers != 1 else ''} (API docs at /schema)"
+    )
+    asgi.serve(settings)
 
 
 async def _migrate(settings: Settings) -> str:

@@ -3,6 +3,9 @@
     FactcheckError                    500  (never raised directly)
     ├── NotFound                      404  unknown article, check or claim
     ├── InvalidInput                  422  well-formed JSON that cannot be processed
+    │   ├── IdempotencyKeyReused      422  an Idempotency-Key sent again with another body
+    │   └── WebhookNotConfigured      422  a callback_url, but no FACTCHECK_WEBHOOK_SECRET
+    ├── CheckInProgress               409  a retried synchronous check that is still running
     ├── PayloadTooLarge               413  body over FACTCHECK_MAX_ARTICLE_BYTES
     ├── StoreUnavailable              503  database unreachable; nothing was written
     └── LLMError                      502  the LLM failed the request
@@ -37,6 +40,22 @@ class InvalidInput(FactcheckError):
     status = 422
     slug = "invalid-input"
     title = "Invalid input"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    slug = "idempotency-key-reused"
+    title = "Idempotency-Key reused with a different request"
+
+
+class WebhookNotConfigured(InvalidInput):
+    slug = "webhook-not-configured"
+    title = "Webhooks are not configured"
+
+
+class CheckInProgress(FactcheckError):
+    status = 409
+    slug = "check-in-progress"
+    title = "Check still in progress"
 
 
 class PayloadTooLarge(FactcheckError):

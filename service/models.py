@@ -5,12 +5,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    UrlConstraints,
+    field_validator,
+)
 
 Qualifier = Literal["exact", "about", "more_than", "less_than", "range"]
 Verdict = Literal["supported", "conflicting", "mixed", "unverified"]
 Relation = Literal["supports", "conflicts"]
 CheckStatus = Literal["queued", "running", "done", "failed"]
+DeliveryStatus = Literal["pending", "delivered", "failed"]
+CallbackUrl = Annotated[
+    AnyHttpUrl, UrlConstraints(max_length=2000, allowed_schemes=["http", "https"])
+]
 
 Span = tuple[int, int]
 CalendarDate = date  # TimeRef has a field named `date`, which would shadow the type
@@ -96,6 +108,9 @@ class ArticleOut(BaseModel):
     content_hash: str
     created_at: datetime
     claims: list[ClaimOut] = Field(default_factory=list)
+    usage: Usage | None = Field(
+        default=None, description="LLM calls and tokens this request spent (when it extracted)."
+    )
 
 
 class ArticleSummary(BaseModel):
@@ -138,6 +153,10 @@ class CheckIn(ArticleIn):
     store: bool = Field(
         default=True,
         description="Keep the article as evidence for later checks; false: check only.",
+    )
+    callback_url: CallbackUrl | None = Field(
+        default=None,
+        description="Check asynchronously (202) and POST the signed report here when finished.",
     )
 
 
@@ -189,6 +208,15 @@ class Summary(BaseModel):
     )
 
 
+class Delivery(BaseModel):
+    """The webhook delivery of an asynchronous check's report to its callback_url."""
+
+    status: DeliveryStatus
+    attempts: int = Field(ge=0, description="POSTs made so far.")
+    last_error: str | None = Field(default=None, description="Why the last failed POST failed.")
+    delivered_at: datetime | None = None
+
+
 class CheckReport(BaseModel):
     id: int
     article_id: int | None = Field(description="The stored article; null when store=false.")
@@ -203,3 +231,6 @@ class CheckReport(BaseModel):
     summary: Summary = Field(default_factory=Summary)
     usage: Usage = Field(default_factory=Usage)
     error: str | None = None
+    delivery: Delivery | None = Field(
+        default=None, description="Webhook delivery, for checks posted with a callback_url."
+    )

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 InstructorMode = Literal["tools", "json", "json_schema", "md_json"]
+LogFormat = Literal["json", "text"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 class Settings(BaseSettings):
@@ -27,6 +29,9 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64, description="Processes `serve` runs.")
+    log_format: LogFormat = Field(default="json", description="json lines, or text for humans.")
+    log_level: LogLevel = "INFO"
     seed_dir: Path | None = Field(
         default=PROJECT_ROOT / "seeds",
         description="Folder ingested at `serve` start (idempotent); empty to skip.",
@@ -54,9 +59,40 @@ class Settings(BaseSettings):
     )
 
     api_keys: list[str] = Field(default_factory=list, description="Static API keys (optional).")
+    rate_limit_per_minute: int = Field(
+        default=120, ge=0, description="Requests a minute per API key (or client IP); 0: off."
+    )
     cors_origins: list[str] = Field(default_factory=list)
     max_article_bytes: int = Field(default=1_000_000, ge=1_000, description="Request body limit.")
     prompts_dir: Path = PROJECT_ROOT / "prompts"
+
+    # Asynchronous checks (service.jobs): the worker in each instance, and webhooks.
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC-SHA256 key signing webhooks; needed for callback_url."
+    )
+    job_max_attempts: int = Field(
+        default=5, ge=1, le=50, description="Attempts of a check job before it fails."
+    )
+    job_concurrency: int = Field(
+        default=2, ge=0, le=64, description="Jobs this instance runs at once; 0: none (API only)."
+    )
+    job_poll_seconds: float = Field(
+        default=1.0, gt=0, le=300, description="Pause between polls of an empty queue."
+    )
+    job_lease_seconds: float = Field(
+        default=300.0, ge=5, description="A job whose worker went silent this long runs again."
+    )
+    webhook_max_attempts: int = Field(
+        default=5, ge=1, le=20, description="POSTs of one report to its callback_url."
+    )
+
+    org_name: str = Field(default="Fact-check desk", description="ClaimReview author's name.")
+    org_url: str | None = Field(default=None, description="Its site; unset: public_url.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://",
+        description="Where clients reach this service; ClaimReview links to checks under it.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -67,7 +103,12 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("seed_dir", mode="before")
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("seed_dir", "webhook_secret", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -19,12 +19,40 @@ import openai
 from instructor.core import Hooks, IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel, ValidationError
 
+from service import metrics
 from service.errors import LLMBadOutput, LLMError
+from service.llm.client import build_client
+from service.llm.prompts import Prompt, load_prompt
 from service.llm.retry import Sleep, api_error, describe, llm_error, llm_retrying
 from service.models import Usage
 from service.settings import Settings
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class LLMBackend:
+    """What every LLM backend holds: the shared client, its prompt file, and the settings.
+
+    Subclasses name their prompt in PROMPT_NAME; `model` and `prompt_version` are what reports
+    record about them.
+    """
+
+    PROMPT_NAME: str
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: instructor.AsyncInstructor | None = None,
+        prompt: Prompt | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client or build_client(settings)
+        self.prompt = prompt or load_prompt(self.PROMPT_NAME, settings.prompts_dir)
+        self.model: str | None = settings.llm_model
+        self.prompt_version: str | None = self.prompt.version
+        self._sleep = sleep
 
 
 async def ask_structured(
@@ -89,14 +117,22 @@ def _counting(usage: Usage) -> Hooks:
 
     def on_request(*_args: Any, **_kwargs: Any) -> None:
         usage.llm_calls += 1
+        metrics.count_llm_call()
 
     def on_response(response: Any) -> None:
         if tokens := getattr(response, "usage", None):
-            usage.prompt_tokens += tokens.prompt_tokens or 0
-            usage.completion_tokens += tokens.completion_tokens or 0
+            prompt, completion = tokens.prompt_tokens or 0, tokens.completion_tokens or 0
+            usage.prompt_tokens += prompt
+            usage.completion_tokens += completion
+            metrics.count_llm_tokens(prompt, completion)
+
+    def on_parse_error(_error: Exception, *, is_last_attempt: bool = False, **_: Any) -> None:
+        if not is_last_attempt:  # instructor re-asks after this answer
+            metrics.count_llm_retry("invalid_output")
 
     hooks.on("completion:kwargs", on_request)
     hooks.on("completion:response", on_response)
+    hooks.on("parse:error", on_parse_error)
     return hooks
 
 

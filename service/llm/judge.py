@@ -12,15 +12,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-import instructor
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from service.llm.base import Judgement, JudgePair, Judging
-from service.llm.calls import ask_structured
-from service.llm.client import build_client
-from service.llm.prompts import Prompt, load_prompt
-from service.llm.retry import Sleep
-from service.settings import Settings
+from service.llm.calls import LLMBackend, ask_structured
 
 PROMPT_NAME = "judge_pairs"
 
@@ -49,21 +44,8 @@ class JudgementList(BaseModel):
         return value
 
 
-class LLMJudge:
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        client: instructor.AsyncInstructor | None = None,
-        prompt: Prompt | None = None,
-        sleep: Sleep | None = None,
-    ) -> None:
-        self.settings = settings
-        self.client = client or build_client(settings)
-        self.prompt = prompt or load_prompt(PROMPT_NAME, settings.prompts_dir)
-        self.model: str | None = settings.llm_model
-        self.prompt_version: str | None = self.prompt.version
-        self._sleep = sleep
+class LLMJudge(LLMBackend):
+    PROMPT_NAME = PROMPT_NAME
 
     async def judge(self, pairs: list[JudgePair]) -> Judging:
         if not pairs:

@@ -10,15 +10,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import instructor
 from pydantic import BaseModel, Field
 
 from service.llm.base import ArticleContext, DraftClaim, Extraction
-from service.llm.calls import ask_structured
-from service.llm.client import build_client
-from service.llm.prompts import Prompt, load_prompt
-from service.llm.retry import Sleep
-from service.settings import Settings
+from service.llm.calls import LLMBackend, ask_structured
 
 PROMPT_NAME = "extract_claims"
 
@@ -29,23 +24,10 @@ class ClaimList(BaseModel):
     claims: list[DraftClaim] = Field(description="Empty when the excerpt has no such claims.")
 
 
-class LLMExtractor:
+class LLMExtractor(LLMBackend):
     name = "llm/instructor"
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        client: instructor.AsyncInstructor | None = None,
-        prompt: Prompt | None = None,
-        sleep: Sleep | None = None,
-    ) -> None:
-        self.settings = settings
-        self.client = client or build_client(settings)
-        self.prompt = prompt or load_prompt(PROMPT_NAME, settings.prompts_dir)
-        self.model: str | None = settings.llm_model
-        self.prompt_version: str | None = self.prompt.version
-        self._sleep = sleep
+    PROMPT_NAME = PROMPT_NAME
 
     async def extract(self, chunk: str, context: ArticleContext) -> Extraction:
         result, usage = await ask_structured(

@@ -29,6 +29,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from service import metrics
 from service.errors import LLMError, LLMUnavailable
 from service.settings import Settings
 
@@ -93,6 +94,18 @@ def describe(exc: BaseException | None) -> str:
     return type(exc).__name__
 
 
+def retry_reason(exc: BaseException | None) -> str:
+    """The `reason` label of a retried failure in the factcheck_llm_retries metric."""
+    err = api_error(exc)
+    if isinstance(err, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(err, openai.APIConnectionError):
+        return "connection"
+    if isinstance(err, openai.APIStatusError) and err.status_code in (408, 429):
+        return "timeout" if err.status_code == 408 else "rate_limited"
+    return "server_error"
+
+
 def llm_error(exc: BaseException) -> LLMError | None:
     """The domain error for an openai error that is not retried (bad key, bad request)."""
     err = api_error(exc)
@@ -126,6 +139,7 @@ def _wait(state: RetryCallState) -> float:
 
 def _log_retry(state: RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
+    metrics.count_llm_retry(retry_reason(exc))
     log.warning(
         "LLM call failed (%s); attempt %d, retrying in %.1fs",
         describe(exc),

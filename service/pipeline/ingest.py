@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from service.errors import InvalidInput
@@ -23,12 +23,14 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
 
 
-def find_article_files(paths: list[Path]) -> Iterator[Path]:
-    """Files to ingest, in a stable order; folders are walked recursively."""
+def find_article_files(
+    paths: list[Path], suffixes: Collection[str] = ARTICLE_SUFFIXES
+) -> Iterator[Path]:
+    """Files to read, in a stable order; folders are walked recursively for `suffixes`."""
     for path in paths:
         if path.is_dir():
             yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
             )
         elif path.is_file():
             yield path

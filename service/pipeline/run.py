@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from service import metrics
 from service.llm.base import Extractor, Judge
 from service.models import ArticleIn, ArticleOut, CheckIn, CheckReport, ClaimData, Usage
 from service.pipeline.evidence import assess
@@ -33,10 +34,13 @@ class Pipeline:
         if existing is not None:
             return existing, False
         extracted = await self._extract(article)
-        return await self.store.add_article(article, digest, extracted.claims)
+        stored, created = await self.store.add_article(article, digest, extracted.claims)
+        return stored.model_copy(update={"usage": extracted.usage}), created
 
-    async def check(self, request: CheckIn) -> CheckReport:
-        article = ArticleIn.model_validate(request.model_dump(exclude={"store"}))
+    async def check(self, request: CheckIn, check_id: int | None = None) -> CheckReport:
+        """Check an article; with check_id, finish that queued or reserved check instead of
+        saving a new one. Nothing is stored before every stage has succeeded."""
+        article = ArticleIn.model_validate(request.model_dump(include=set(ArticleIn.model_fields)))
         digest = content_hash(article.text)
         existing = await self.store.find_article(digest)
         if existing is not None and self._made_by_us(existing.claims):
@@ -79,6 +83,9 @@ class Pipeline:
             usage=usage,
             dropped=extracted.dropped,
         )
+        metrics.count_check(report)
+        if check_id is not None:
+            return await self.store.finish_check(check_id, report)
         return await self.store.save_check(report)
 
     async def _extract(self, article: ArticleIn) -> ExtractResult:

@@ -56,8 +56,17 @@ class Store(Protocol):
         """Store a report as a new check; returns it with its id."""
         ...
 
+    async def finish_check(self, check_id: int, report: CheckReport) -> CheckReport:
+        """Store the report of a queued or reserved check (service.store.jobs) under its id;
+        a callback_url makes its webhook delivery pending. Raises NotFound."""
+        ...
+
     async def get_check(self, check_id: int) -> CheckReport:
         """Raises NotFound."""
+        ...
+
+    async def count_checks(self, status: str) -> int:
+        """How many checks have this status (`queued`: the job queue depth, for /metrics)."""
         ...
 
     async def ready(self) -> tuple[str | None, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Collection
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy import bindparam, column, delete, func, literal_column, select, table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,7 +23,7 @@ from service.models import (
     ClaimOut,
     Page,
 )
-from service.store import db
+from service.store import db, jobs
 from service.store.base import Candidate
 from service.store.tables import ArticleRow, CheckRow, ClaimRow, utcnow
 
@@ -44,17 +44,8 @@ class SqlStore:
     def from_url(cls, url: str) -> SqlStore:
         return cls(db.create_engine(url))
 
-    @asynccontextmanager
-    async def _session(self) -> AsyncIterator[AsyncSession]:
-        try:
-            async with self._sessions() as session, session.begin():
-                yield session
-        except _UNAVAILABLE as exc:
-            raise StoreUnavailable(f"database unavailable: {_reason(exc)}") from exc
-        except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise StoreUnavailable(f"database connection lost: {_reason(exc)}") from exc
-            raise
+    def _session(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return guarded_session(self._sessions)
 
     async def add_article(
         self, article: ArticleIn, content_hash: str, claims: list[ClaimData]
@@ -186,13 +177,31 @@ class SqlStore:
             row.report = saved.model_dump(mode="json")
         return saved
 
+    async def finish_check(self, check_id: int, report: CheckReport) -> CheckReport:
+        async with self._session() as session:
+            row = await session.get(CheckRow, check_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"check {check_id} not found")
+            saved = report.model_copy(update={"id": row.id, "created_at": row.created_at})
+            jobs.finish(row, saved)
+        return saved
+
     async def get_check(self, check_id: int) -> CheckReport:
         async with self._session() as session:
             row = await session.get(CheckRow, check_id)
             if row is None or row.report is None:
                 raise NotFound(f"check {check_id} not found")
             # The article may have been deleted since; the report keeps what it cited.
-            return CheckReport.model_validate({**row.report, "article_id": row.article_id})
+            # A job's row holds its current status, error and delivery; its report, until it
+            # is done, holds what is already known (id, extractor, created_at).
+            return CheckReport.model_validate(
+                {**row.report, "article_id": row.article_id, **jobs.progress(row)}
+            )
+
+    async def count_checks(self, status: str) -> int:
+        async with self._session() as session:
+            query = select(func.count()).select_from(CheckRow).where(CheckRow.status == status)
+            return (await session.execute(query)).scalar_one()
 
     async def ready(self) -> tuple[str | None, str]:
         try:
@@ -203,6 +212,22 @@ class SqlStore:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+@asynccontextmanager
+async def guarded_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session in a transaction; an unreachable database becomes StoreUnavailable (503)."""
+    try:
+        async with sessions() as session, session.begin():
+            yield session
+    except _UNAVAILABLE as exc:
+        raise StoreUnavailable(f"database unavailable: {_reason(exc)}") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise StoreUnavailable(f"database connection lost: {_reason(exc)}") from exc
+        raise
 
 
 def _reason(exc: BaseException) -> str:

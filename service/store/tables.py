@@ -85,3 +85,30 @@ class CheckRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # Asynchronous checks are jobs on this row (migration 0003_jobs; service.store.jobs).
+    request: Mapped[dict[str, Any] | None]  # the CheckIn, kept until the check has run
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    # Unique: two concurrent posts with one key race on this constraint and make one check.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
+    callback_url: Mapped[str | None] = mapped_column(String(2000))
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_at: Mapped[datetime | None]
+    delivery_status: Mapped[str | None] = mapped_column(String(20))
+    delivery_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    delivery_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(8))  # shown in listings; the rest is never stored
+    # Unique, so a request's key is found through the index, never by a scan.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]

@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
 from service.app import create_app
+from service.store import db
 from service.store.sql import SqlStore
 from tests.conftest import make_settings
 
@@ -25,7 +26,7 @@ async def test_readyz_reports_current_migration(client: AsyncTestClient) -> None
         "status": "ok",
         "detail": None,
         "database": "reachable",
-        "migration": "0001_initial",
+        "migration": db.head_revision(),
     }
 
 

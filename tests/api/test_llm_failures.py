@@ -85,3 +85,17 @@ async def test_hallucinated_quote_is_dropped_and_counted(store: SqlStore) -> Non
         assert report["model"] == "gpt-4o-mini"
         assert report["prompt_version"].startswith("extract_claims@")
         assert report["usage"]["llm_calls"] == 1
+
+
+async def test_article_creation_reports_its_llm_usage(store: SqlStore) -> None:
+    answer = json_response(
+        chat_completion(
+            arguments=json.dumps({"claims": []}), prompt_tokens=321, completion_tokens=9
+        )
+    )
+    async with AsyncTestClient(app_with_llm(store)) as client:
+        with scripted(answer):
+            created = (await client.post("/v1/articles", json=ARTICLE)).json()
+        assert created["usage"] == {"llm_calls": 1, "prompt_tokens": 321, "completion_tokens": 9}
+        again = (await client.post("/v1/articles", json=ARTICLE)).json()  # no call: stored
+        assert again["usage"] is None
