@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -301,6 +301,7 @@ def compare_claims(
     a_time: TimeRef | None,
     b_quantities: Sequence[Quantity],
     b_time: TimeRef | None,
+    comparable: Callable[[Quantity, Quantity], bool] | None = None,
 ) -> list[Finding]:
     """Every related finding between two claims: each figure of A against the figures of B that
     measure the same thing, then the dates. Unrelated pairs are dropped; the caller merges them
@@ -309,7 +310,7 @@ def compare_claims(
         compare_quantities(qa, qb)
         for qa in a_quantities
         for qb in b_quantities
-        if qa.dimension == qb.dimension
+        if qa.dimension == qb.dimension and (comparable is None or comparable(qa, qb))
     ]
     if a_time is not None and b_time is not None:
         findings.append(compare_times(a_time, b_time))

@@ -6,7 +6,10 @@ support. The rules compare only what is comparable:
 
 - figures, when they measure the same thing (compare.measures_match) in the same place: claims
   naming different regions or districts ("Kursk region" vs "Belgorod region") count different
-  people, so 120,000 there and 10,000 here is no contradiction;
+  people, so 120,000 there and 10,000 here is no contradiction; and, unless both claims name
+  the same place, only figures within SCOPE_RATIO of each other: outlets misreport by a factor
+  of two or three (12 km vs 30 km), while 121,000 against 10,000 counts a different scope
+  (a region's evacuees against one district's);
 - dates, when the same named person acts in both claims ("Putin ... on Tuesday" vs "Putin ...
   on Monday") and the days are at most DATE_WINDOW_DAYS apart: a misreported day is off by
   one or two, while the same person a week apart is doing something else. Without a shared
@@ -21,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from service.llm.base import Judge, JudgePair
-from service.models import ClaimData, Relation, TimeRef, Usage
+from service.models import ClaimData, Quantity, Relation, TimeRef, Usage
 from service.pipeline.compare import compare_claims
 from service.pipeline.retrieve import content_words
 from service.pipeline.verdict import merge_findings
@@ -29,6 +32,7 @@ from service.store.base import Candidate
 
 SAME_EVENT_OVERLAP = 0.3  # share of the shorter statement's content words both statements use
 DATE_WINDOW_DAYS = 2
+SCOPE_RATIO = 5.0
 JUDGE_CANDIDATES_PER_CLAIM = 4  # what the judge sees per claim, best ranked first
 
 _NAME = re.compile(r"[^\W\d_]{3,}")
@@ -98,6 +102,11 @@ def actors(claim: ClaimData) -> tuple[set[str], set[str]]:
     return surnames, singles
 
 
+def _same_scale(a: Quantity, b: Quantity) -> bool:
+    low, high = sorted((abs(a.upper or a.value), abs(b.upper or b.value)))
+    return low > 0 and high / low <= SCOPE_RATIO
+
+
 def _near(a: TimeRef | None, b: TimeRef | None) -> bool:
     if a is None or b is None or a.date is None or b.date is None:
         return True
@@ -160,6 +169,7 @@ async def assess(
                 claim.time if dated else None,
                 other.quantities if same_place else [],
                 other.time if dated else None,
+                comparable=None if places(claim) & places(other) else _same_scale,
             )
             merged = merge_findings(findings)
             if merged is not None:

@@ -244,3 +244,35 @@ def test_district_figures_compare_only_with_the_same_district() -> None:
     same = claim("Some 11,000 left the Krasnoyaruzhsky district, Miskov said.")
     assert not comparable_places(district, overall)
     assert comparable_places(district, same)
+
+
+async def test_figures_an_order_of_magnitude_apart_count_different_scopes() -> None:
+    evacuated = claim(
+        "He said 121,000 people had been evacuated.",
+        quantities=[count(121_000, "people evacuated")],
+    )
+    belgorod = stored(
+        claim(
+            "The governor of the Belgorod region said around 10,000 people had fled.",
+            quantities=[count(10_000, "people fled")],
+        ),
+        1,
+        10,
+    )
+    misreported = stored(
+        claim(
+            "Officials said 50,000 people had been evacuated.",
+            quantities=[count(50_000, "people evacuated")],
+        ),
+        2,
+        11,
+    )
+    result = await assess([evacuated], [[belgorod, misreported]], None)
+    assert [(a.candidate.claim.id, a.relation) for a in result.per_claim[0]] == [(2, "conflicts")]
+    # Named in both, the same place makes even distant figures comparable.
+    kursk = claim("121,000 left the Kursk region.", quantities=[count(121_000, "people left")])
+    kursk_low = stored(
+        claim("In the Kursk region 10,000 left.", quantities=[count(10_000, "people left")]), 3, 12
+    )
+    same_place = await assess([kursk], [[kursk_low]], None)
+    assert [a.relation for a in same_place.per_claim[0]] == ["conflicts"]
