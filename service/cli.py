@@ -185,5 +185,8 @@ async def _ingest(settings: Settings, paths: list[Path], source: str | None) -> 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Library chatter (every migration step, every HTTP request the batch client makes)
+    # would bury the one line per file a user reads.
+    for noisy in ("alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     app()
