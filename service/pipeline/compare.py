@@ -162,8 +162,9 @@ def measures_match(a: str, b: str) -> bool:
     # modifiers ("drone strikes" vs "cross-border strikes") do not.
     if not (others_a <= others_b or others_b <= others_a):
         return False
-    # And they must name something in common: "children" vs "regions" shares nothing.
-    return bool(events_a or (subjects_a & subjects_b) or (others_a & others_b))
+    # And they must say what happened, or be the same words: a bare count ("two Russian
+    # regions" vs "three of the regions") names no event to agree or disagree about.
+    return bool(events_a) or (others_a == others_b and subjects_a == subjects_b)
 
 
 # --- quantities ---------------------------------------------------------------------------------

@@ -341,6 +341,9 @@ NOT_MATCHING = [
     # Nothing named in common: a bare count of one thing is not a count of another.
     ("children", "regions"),
     ("countries", "regions"),
+    # Bare counts say nothing about what happened: "two Russian regions" (affected by the
+    # incursion) vs "three of the regions" (that border Ukraine).
+    ("russian regions", "regions"),
     # A counted noun on one side, people on the other.
     ("border districts being evacuated", "civilians who fled"),
     # The depth of an advance is not the width of the front.
