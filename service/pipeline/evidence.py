@@ -52,6 +52,9 @@ class Assessed:
     explanation: str
     notes: tuple[str, ...] = ()
     claimant_differs: bool = False
+    # What the candidate says about each part of the claim: ("figure 0", "conflicts"),
+    # ("time", "supports"); an LLM judgement is about the whole ("claim", ...).
+    aspects: tuple[tuple[str, Relation], ...] = ()
 
 
 @dataclass
@@ -164,19 +167,28 @@ async def assess(
             related = same_event(claim, other)
             same_place = comparable_places(claim, other)
             dated = same_place and same_actor(claim, other) and _near(claim.time, other.time)
-            findings = compare_claims(
-                claim.quantities if same_place else [],
-                claim.time if dated else None,
-                other.quantities if same_place else [],
-                other.time if dated else None,
-                comparable=None if places(claim) & places(other) else _same_scale,
-            )
+            # Each figure of the claim, and its date, is an aspect with its own finding, so
+            # a supported date does not make a contradicted figure "mixed".
+            scale = None if places(claim) & places(other) else _same_scale
+            theirs = other.quantities if same_place else []
+            per_aspect = {
+                f"figure {i}": compare_claims([mine], None, theirs, None, comparable=scale)
+                for i, mine in enumerate(claim.quantities if same_place else [])
+            }
+            if dated:
+                per_aspect["time"] = compare_claims([], claim.time, [], other.time)
+            findings = [f for aspect in per_aspect.values() for f in aspect]
             merged = merge_findings(findings)
             if merged is not None:
+                aspects = tuple(
+                    (name, m.relation)
+                    for name, found in per_aspect.items()
+                    if (m := merge_findings(found)) is not None
+                )
                 # A conflict's findings are its explanation; other notes are caveats.
                 notes = merged.notes if merged.relation == "supports" else ()
                 result.per_claim[index].append(
-                    _assessed(claim, candidate, merged.relation, "rules", findings, notes)
+                    _assessed(claim, candidate, merged.relation, "rules", findings, notes, aspects)
                 )
             elif related or dated:
                 open_pairs.setdefault(index, []).append(candidate)
@@ -185,7 +197,7 @@ async def assess(
     return result
 
 
-def _assessed(claim, candidate, relation, method, findings, notes=()) -> Assessed:
+def _assessed(claim, candidate, relation, method, findings, notes=(), aspects=()) -> Assessed:
     explanation = "; ".join(f.explanation for f in findings if f.relation != "unrelated")
     differs = claimants_differ(claim.claimant, candidate.claim.claimant)
     if differs:
@@ -194,7 +206,8 @@ def _assessed(claim, candidate, relation, method, findings, notes=()) -> Assesse
             f"attributed to {claim.claimant} here, to {candidate.claim.claimant} "
             f"by {candidate.source or 'the other article'}",
         )
-    return Assessed(candidate, relation, method, explanation, tuple(notes), differs)
+    aspects = aspects or (("claim", relation),)
+    return Assessed(candidate, relation, method, explanation, tuple(notes), differs, aspects)
 
 
 async def _judge(claims, open_pairs, judge, result, batch_claims, concurrency) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from service.models import CheckedClaim, CheckReport, Citation, ClaimData, Summary, Usage
 from service.pipeline.evidence import Assessed
-from service.pipeline.verdict import Evidence, aggregate
+from service.pipeline.verdict import Evidence, aggregate_claim
 from service.store.tables import utcnow
 
 CHECKED_ARTICLE = -1  # the article under check, in independence grouping
@@ -46,17 +46,20 @@ def build_report(
                 # A rewrite of the article under check repeats it; it cannot corroborate it.
                 notes.append(f"{item.candidate.source or article} rewrites this article")
                 continue
-            evidence.append(
+            evidence += [
                 Evidence(
-                    relation=item.relation,
+                    relation=relation,
                     article_id=article,
                     source=item.candidate.source,
                     group=group,
                     deterministic=item.method == "rules",
                     claimant_differs=item.claimant_differs,
+                    aspect=_aspect_name(claim, aspect),
                 )
-            )
-        assessment = aggregate(evidence)
+                for aspect, relation in item.aspects
+            ]
+        assessment, parts = aggregate_claim(evidence)
+        notes += parts
         checked.append(
             CheckedClaim(
                 id=claim_id,
@@ -87,6 +90,13 @@ def build_report(
         summary=Summary(claims=len(checked), dropped_ungrounded=dropped, **verdicts),
         usage=usage,
     )
+
+
+def _aspect_name(claim: ClaimData, aspect: str) -> str:
+    """ "figure 0" → "figure 35 km" for the notes a reader sees."""
+    if aspect.startswith("figure "):
+        return f"figure {claim.quantities[int(aspect.split()[1])].text!r}"
+    return "date" if aspect == "time" else aspect
 
 
 def _citation(item: Assessed, group: int) -> Citation:

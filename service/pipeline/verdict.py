@@ -49,6 +49,7 @@ class Evidence:
     group: int  # independence group of the article (independence.group_near_duplicates)
     deterministic: bool  # rules (compare.py) rather than LLM judgement
     claimant_differs: bool = False
+    aspect: str = "claim"  # the part of the claim it bears on: "figure 0", "time", "claim"
 
 
 @dataclass(frozen=True)
@@ -122,3 +123,28 @@ def aggregate(evidence: Sequence[Evidence]) -> Assessment:
         return Assessment("unverified", 0.0, 0)
     sources = len({e.group for e in basis})
     return Assessment(verdict, round(factor * _confidence(basis), 4), sources)
+
+
+def aggregate_claim(evidence: Sequence[Evidence]) -> tuple[Assessment, list[str]]:
+    """The verdict on a claim whose parts (each figure, its date, the whole) are judged apart.
+
+    Each aspect gets `aggregate`; the claim is then as bad as its worst part: conflicting if
+    any part conflicts, else mixed if any part is mixed, else supported if any part is. "Smirnov
+    told Putin on Monday that troops pushed 35 km" is conflicting (the distance), not mixed,
+    because other outlets agree on the day. The notes name the parts that fared better.
+    """
+    by_aspect: dict[str, list[Evidence]] = {}
+    for item in evidence:
+        by_aspect.setdefault(item.aspect, []).append(item)
+    assessed = {aspect: aggregate(items) for aspect, items in by_aspect.items()}
+    for verdict in ("conflicting", "mixed", "supported"):
+        deciding = [a for a in assessed.values() if a.verdict == verdict]
+        if deciding:
+            best = max(deciding, key=lambda a: (a.independent_sources, a.confidence))
+            others = sorted(
+                f"the {aspect} is {a.verdict}"
+                for aspect, a in assessed.items()
+                if a.verdict != verdict and a.verdict != "unverified"
+            )
+            return best, others
+    return Assessment("unverified", 0.0, 0), []

@@ -119,3 +119,28 @@ async def test_check_errors_are_problems(client: AsyncTestClient) -> None:
         "/v1/checks", content=b"{", headers={"content-type": "application/json"}
     )
     assert_problem(response, 400)
+
+
+async def test_contradicted_figure_is_not_softened_by_an_agreeing_date(
+    client: AsyncTestClient, seed_texts
+) -> None:
+    """A draft found by hand against the seeds: the day is right, the distance is not."""
+    await ingest(
+        client, seed_texts, "000_645ecb53b1ed8b97", "001_ffa75115645ef01b", "004_7ec25a11b7a99eb0"
+    )
+    draft = (
+        "Acting Kursk governor Alexei Smirnov told Putin on Monday that Ukrainian troops had "
+        "pushed 35 kilometers into the Kursk region. He said 121,000 people had been evacuated."
+    )
+    report = (
+        await client.post(
+            "/v1/checks", json={"text": draft, "published_at": PUBLISHED, "store": False}
+        )
+    ).json()
+    pushed = by_quote(report, "35 kilometers")
+    assert pushed["verdict"] == "conflicting"
+    assert any("12" in c["quote"] for c in pushed["citations"] if c["relation"] == "conflicts")
+    evacuated = by_quote(report, "121,000")
+    # The Belgorod region's ~10,000 who fled is another scope, not a contradiction.
+    assert evacuated["verdict"] == "supported"
+    assert not [c for c in evacuated["citations"] if c["relation"] == "conflicts"]

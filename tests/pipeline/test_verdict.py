@@ -199,3 +199,25 @@ def test_confidence_has_diminishing_returns() -> None:
     gains = [b - a for a, b in itertools.pairwise(confidences)]
     assert all(g > 0 for g in gains)
     assert gains == sorted(gains, reverse=True)
+
+
+def test_a_claim_is_as_bad_as_its_worst_part() -> None:
+    from service.pipeline.verdict import aggregate_claim
+
+    day_agrees = [replace(ev("supports", g), aspect="date") for g in (1, 2)]
+    figure_conflicts = [replace(ev("conflicts", g), aspect="figure '35 km'") for g in (1, 3)]
+    assessment, notes = aggregate_claim([*day_agrees, *figure_conflicts])
+    assert assessment.verdict == "conflicting"
+    assert assessment.independent_sources == 2
+    assert notes == ["the date is supported"]
+
+    # Support and conflict on the same part is genuinely mixed.
+    split = [
+        replace(ev("supports", 1), aspect="figure '12 km'"),
+        replace(ev("conflicts", 2), aspect="figure '12 km'"),
+    ]
+    assert aggregate_claim(split)[0].verdict == "mixed"
+    # A mixed part outranks a supported one, a supported part outranks silence.
+    assert aggregate_claim([*split, *day_agrees])[0].verdict == "mixed"
+    assert aggregate_claim(day_agrees)[0].verdict == "supported"
+    assert aggregate_claim([]) == (Assessment("unverified", 0.0, 0), [])
