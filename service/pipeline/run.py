@@ -15,7 +15,7 @@ from service.pipeline.ingest import content_hash
 from service.pipeline.report import CHECKED_ARTICLE, Provenance, build_report
 from service.pipeline.retrieve import retrieve
 from service.settings import Settings
-from service.store.base import Store
+from service.store.base import ExtractionKey, Store
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Pipeline:
         existing = await self.store.find_article(digest)
         if existing is not None:
             return existing, False
-        extracted = await self._extract(article)
+        extracted = await self._extract(article, digest)
         stored, created = await self.store.add_article(article, digest, extracted.claims)
         return stored.model_copy(update={"usage": extracted.usage}), created
 
@@ -43,10 +43,7 @@ class Pipeline:
         article = ArticleIn.model_validate(request.model_dump(include=set(ArticleIn.model_fields)))
         digest = content_hash(article.text)
         existing = await self.store.find_article(digest)
-        if existing is not None and self._made_by_us(existing.claims):
-            extracted = ExtractResult(claims=[_data(c) for c in existing.claims])
-        else:
-            extracted = await self._extract(article)
+        extracted = await self._extract(article, digest)
         claims = extracted.claims
         # Evidence comes only from other articles; the same text stored earlier is this one.
         exclude = {existing.id} if existing else set()
@@ -88,24 +85,23 @@ class Pipeline:
             return await self.store.finish_check(check_id, report)
         return await self.store.save_check(report)
 
-    async def _extract(self, article: ArticleIn) -> ExtractResult:
-        return await extract_claims(
+    async def _extract(self, article: ArticleIn, digest: str) -> ExtractResult:
+        """The article's grounded claims; a text this extractor, model and prompt have seen
+        before is answered from the cache, with no LLM call (usage stays zero)."""
+        extractor = self.extractor
+        key = ExtractionKey(digest, extractor.name, extractor.model, extractor.prompt_version)
+        cached = await self.store.cached_extraction(key)
+        if cached is not None:
+            claims, dropped = cached
+            return ExtractResult(claims=claims, dropped=dropped)
+        extracted = await extract_claims(
             article,
-            self.extractor,
+            extractor,
             chunk_tokens=self.settings.chunk_tokens,
             concurrency=self.settings.llm_concurrency,
         )
-
-    def _made_by_us(self, claims: list) -> bool:
-        """Stored claims are reused only if this extractor, model and prompt made them."""
-        ours = (self.extractor.name, self.extractor.model, self.extractor.prompt_version)
-        return bool(claims) and all(
-            (c.extractor, c.model, c.prompt_version) == ours for c in claims
-        )
-
-
-def _data(claim) -> ClaimData:
-    return ClaimData.model_validate(claim.model_dump(exclude={"id", "article_id"}))
+        await self.store.cache_extraction(key, extracted.claims, extracted.dropped)
+        return extracted
 
 
 def _claim_ids(claims: list[ClaimData], article: ArticleOut | None) -> list[int | None]:

@@ -10,6 +10,17 @@ from service.models import ArticleIn, ArticleOut, CheckReport, ClaimData, ClaimO
 
 
 @dataclass(frozen=True)
+class ExtractionKey:
+    """What makes an extraction reusable: the same text through the same extractor, model and
+    prompt. Changing the prompt file or the model changes the key."""
+
+    content_hash: str
+    extractor: str
+    model: str | None
+    prompt_version: str | None
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A stored claim retrieved as possible evidence, with the article it comes from."""
 
@@ -33,6 +44,16 @@ class Store(Protocol):
         ...
 
     async def find_article(self, content_hash: str) -> ArticleOut | None: ...
+
+    async def cached_extraction(self, key: ExtractionKey) -> tuple[list[ClaimData], int] | None:
+        """(claims, dropped) this text gave this extractor/model/prompt before, if any."""
+        ...
+
+    async def cache_extraction(
+        self, key: ExtractionKey, claims: list[ClaimData], dropped: int
+    ) -> None:
+        """Remember an extraction; a concurrent duplicate is ignored."""
+        ...
 
     async def get_article(self, article_id: int) -> ArticleOut:
         """Raises NotFound."""

@@ -24,8 +24,8 @@ from service.models import (
     Page,
 )
 from service.store import db, jobs
-from service.store.base import Candidate
-from service.store.tables import ArticleRow, CheckRow, ClaimRow, utcnow
+from service.store.base import Candidate, ExtractionKey
+from service.store.tables import ArticleRow, CheckRow, ClaimRow, ExtractionRow, utcnow
 
 # Errors that mean "the database is not there", as opposed to a bug in a query.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError)
@@ -81,6 +81,38 @@ class SqlStore:
                 select(ArticleRow).where(ArticleRow.content_hash == content_hash)
             )
             return await _article_out(session, row) if row else None
+
+    async def cached_extraction(self, key: ExtractionKey) -> tuple[list[ClaimData], int] | None:
+        async with self._session() as session:
+            row = await session.scalar(
+                select(ExtractionRow).where(
+                    ExtractionRow.content_hash == key.content_hash,
+                    ExtractionRow.extractor == key.extractor,
+                    ExtractionRow.model == (key.model or ""),
+                    ExtractionRow.prompt_version == (key.prompt_version or ""),
+                )
+            )
+            if row is None:
+                return None
+            return [ClaimData.model_validate(c) for c in row.claims], row.dropped
+
+    async def cache_extraction(
+        self, key: ExtractionKey, claims: list[ClaimData], dropped: int
+    ) -> None:
+        async with self._session() as session:
+            await session.execute(
+                self._insert(ExtractionRow)
+                .values(
+                    content_hash=key.content_hash,
+                    extractor=key.extractor,
+                    model=key.model or "",
+                    prompt_version=key.prompt_version or "",
+                    claims=[c.model_dump(mode="json") for c in claims],
+                    dropped=dropped,
+                    created_at=utcnow(),
+                )
+                .on_conflict_do_nothing()
+            )
 
     async def get_article(self, article_id: int) -> ArticleOut:
         async with self._session() as session:

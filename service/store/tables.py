@@ -112,3 +112,18 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+
+
+class ExtractionRow(Base):
+    """A text's grounded claims as one extractor/model/prompt made them: a repeat costs no LLM."""
+
+    __tablename__ = "extractions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    extractor: Mapped[str] = mapped_column(String(100))
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_version: Mapped[str] = mapped_column(String(100))
+    claims: Mapped[list[Any]]
+    dropped: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

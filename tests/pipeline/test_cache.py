@@ -1,0 +1,71 @@
+"""The extraction cache: the same text, extractor, model and prompt costs no LLM call twice."""
+
+from __future__ import annotations
+
+import json
+
+import respx
+
+from service.llm.llm_extractor import LLMExtractor
+from service.llm.prompts import load_prompt
+from service.models import CheckIn
+from service.pipeline.run import Pipeline
+from service.store.sql import SqlStore
+from tests.recording import chat_completion, json_response, llm_settings, scripted
+
+TEXT = "Smirnov said 12 people had been killed in the Kursk region on Monday."
+ANSWER = {
+    "claims": [
+        {
+            "statement": "Smirnov said 12 people had been killed in the Kursk region.",
+            "quote": "Smirnov said 12 people had been killed in the Kursk region",
+            "claimant": "Smirnov",
+            "quantities": [{"text": "12 people", "value": 12, "measure": "people killed"}],
+        },
+        {"statement": "Invented.", "quote": "This is not in the article."},
+    ]
+}
+
+
+def answer():
+    return json_response(chat_completion(arguments=json.dumps(ANSWER)))
+
+
+def pipeline(store: SqlStore, **settings: object) -> Pipeline:
+    config = llm_settings(**settings)
+    return Pipeline(store=store, extractor=LLMExtractor(config), judge=None, settings=config)
+
+
+async def test_repeat_check_reuses_the_extraction(store: SqlStore) -> None:
+    request = CheckIn(text=TEXT, store=False)
+    with scripted(answer()) as server:
+        first = await pipeline(store).check(request)
+        again = await pipeline(store).check(request)
+    assert server.calls == 1
+    assert first.usage.llm_calls == 1 and again.usage.llm_calls == 0
+    assert [c.quote for c in again.claims] == [c.quote for c in first.claims]
+    assert again.summary.dropped_ungrounded == first.summary.dropped_ungrounded == 1
+    # Ingesting the same text later reuses it too.
+    with respx.mock(assert_all_called=False) as router:
+        route = router.post(path__regex=r"/chat/completions$").mock(return_value=answer())
+        article, created = await pipeline(store).ingest(CheckIn(text=TEXT))
+    assert created and route.call_count == 0
+    assert len(article.claims) == 1
+
+
+async def test_another_model_or_prompt_extracts_again(store: SqlStore, tmp_path) -> None:
+    request = CheckIn(text=TEXT, store=False)
+    with scripted(answer(), answer(), answer()) as server:
+        await pipeline(store).check(request)
+        other_model = await pipeline(store, llm_model="gpt-4.1-mini").check(request)
+        prompts = tmp_path / "prompts"
+        prompts.mkdir()
+        original = load_prompt("extract_claims", llm_settings().prompts_dir)
+        source = (llm_settings().prompts_dir / "extract_claims.toml").read_text(encoding="utf-8")
+        (prompts / "extract_claims.toml").write_text(source + "\n# edited\n", encoding="utf-8")
+        edited = pipeline(store, prompts_dir=prompts)
+        assert edited.extractor.prompt_version != original.version
+        other_prompt = await edited.check(request)
+    assert server.calls == 3
+    assert other_model.usage.llm_calls == other_prompt.usage.llm_calls == 1
+    assert other_model.model == "gpt-4.1-mini"
