@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from service.api.async_checks import (
     ACCEPTED,
@@ -16,6 +16,7 @@ from service.api.async_checks import (
     submitted_response,
 )
 from service.api.guards import require_json_body
+from service.api.problems import RowId, problem_responses
 from service.claimreview import JsonLd, load_claim_reviews
 from service.jobs.submit import CheckService
 from service.models import CheckIn, CheckReport
@@ -32,7 +33,7 @@ class CheckController(Controller):
         before_request=require_json_body,
         status_code=200,
         summary="Check an article: per-claim verdicts with citations from other outlets",
-        responses=ACCEPTED,
+        responses={**ACCEPTED, **problem_responses(400, 413, 415, 422)},
     )
     async def create(
         self,
@@ -45,18 +46,19 @@ class CheckController(Controller):
         submitted = await checks.submit(data, respond_async=async_, idempotency_key=idempotency_key)
         return submitted_response(submitted, prefer)
 
-    @get("/{check_id:int}", summary="A check's report")
-    async def read(self, check_id: FromPath[int], storage: NamedDependency[Store]) -> CheckReport:
+    @get("/{check_id:int}", summary="A check's report", responses=problem_responses(400, 404))
+    async def read(self, check_id: RowId, storage: NamedDependency[Store]) -> CheckReport:
         return await storage.get_check(check_id)
 
     @get(
         "/{check_id:int}/claimreview",
         summary="A check as schema.org ClaimReview JSON-LD, one review per claim",
         media_type="application/ld+json",
+        responses=problem_responses(400, 404),
     )
     async def claimreview(
         self,
-        check_id: FromPath[int],
+        check_id: RowId,
         storage: NamedDependency[Store],
         settings: NamedDependency[Settings],
     ) -> Response[list[JsonLd]]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import PathParameter
+from pydantic import BaseModel, ConfigDict
 
 from service.errors import FactcheckError
 
@@ -15,6 +18,34 @@ log = logging.getLogger("service.api")
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:factcheck:problem:"
+
+
+# An id path parameter the databases can hold: a larger one overflowed the driver (a 500).
+RowId = Annotated[int, PathParameter(ge=-(2**63), le=2**63 - 1)]
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem; some carry more members (errors, retry_after)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI `responses=` documenting these error statuses as problem+json."""
+    return {
+        status: ResponseSpec(
+            Problem,
+            description=HTTPStatus(status).phrase,
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+        )
+        for status in statuses
+    }
 
 
 def problem(

@@ -17,6 +17,7 @@ from service.store.base import Candidate, Store
 
 MAX_TERMS = 24
 CANDIDATES_PER_QUERY = 30  # what the index returns per claim, before re-ranking
+SEARCH_CONCURRENCY = 4  # claims searched at once (each holds a database connection)
 KEEP_PER_CLAIM = 12  # what comparison sees per claim (rules are cheap; the judge sees fewer)
 
 _WORDS = re.compile(r"\w+")
@@ -82,10 +83,15 @@ async def retrieve(
 ) -> list[list[Candidate]]:
     """Candidates for each claim, in claim order; never from the excluded articles."""
 
+    # Bounded: one query per claim at once would ask the database for as many connections as
+    # the article has claims (500 claims exhausted PostgreSQL's max_connections in a test).
+    limit = asyncio.Semaphore(SEARCH_CONCURRENCY)
+
     async def one(claim: ClaimData) -> list[Candidate]:
-        found = await store.search_claims(
-            search_terms(claim), exclude_articles, CANDIDATES_PER_QUERY
-        )
+        async with limit:
+            found = await store.search_claims(
+                search_terms(claim), exclude_articles, CANDIDATES_PER_QUERY
+            )
         return rerank(claim, found)
 
     return list(await asyncio.gather(*(one(claim) for claim in claims)))

@@ -276,3 +276,24 @@ async def test_figures_an_order_of_magnitude_apart_count_different_scopes() -> N
     )
     same_place = await assess([kursk], [[kursk_low]], None)
     assert [a.relation for a in same_place.per_claim[0]] == ["conflicts"]
+
+
+async def test_retrieval_bounds_concurrent_searches() -> None:
+    import asyncio
+
+    from service.pipeline.retrieve import SEARCH_CONCURRENCY, retrieve
+
+    class CountingStore:
+        running = peak = 0
+
+        async def search_claims(self, terms, exclude, limit):
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+            await asyncio.sleep(0.001)
+            self.running -= 1
+            return []
+
+    store = CountingStore()
+    claims = [claim(f"Officials said {n} people left Kursk.") for n in range(50)]
+    assert await retrieve(claims, store, set()) == [[]] * 50  # type: ignore[arg-type]
+    assert store.peak == SEARCH_CONCURRENCY
