@@ -14,12 +14,10 @@ import math
 import httpx
 import respx
 
-from service.llm.judge import LLMJudge
 from service.llm.llm_extractor import LLMExtractor
-from service.pipeline.run import Pipeline
 from service.store.sql import SqlStore
 from tests.recording import RECORDINGS, Replayer, llm_settings, request_key
-from tests.recordings.build_judge import CHECKED_STEM, run_scenario, sent_pairs
+from tests.recordings.build_judge import CHECKED_STEM, llm_pipeline, run_scenario, sent_pairs
 
 
 class Replay:
@@ -43,10 +41,9 @@ def recorded_usage(replayer: Replayer, key: str) -> tuple[int, int]:
 
 async def test_check_with_the_llm_extractor_and_judge_replays(store: SqlStore) -> None:
     settings = llm_settings()
-    judge = LLMJudge(settings)
-    pipeline = Pipeline(
-        store=store, extractor=LLMExtractor(settings), judge=judge, settings=settings
-    )
+    pipeline = llm_pipeline(store, settings)
+    judge = pipeline.judge
+    assert judge is not None
     replay = Replay()
     with respx.mock() as router:
         router.post(path__regex=r"/chat/completions$").mock(side_effect=replay)

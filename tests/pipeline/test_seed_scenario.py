@@ -11,15 +11,13 @@ from __future__ import annotations
 import pytest
 import respx
 
-from service.llm.judge import LLMJudge
-from service.llm.llm_extractor import LLMExtractor
 from service.llm.offline import OfflineExtractor
 from service.models import CheckedClaim, CheckReport
 from service.pipeline.run import Pipeline
 from service.store.sql import SqlStore
 from tests.llm.test_check_llm import Replay
 from tests.recording import llm_settings
-from tests.recordings.build_judge import run_scenario
+from tests.recordings.build_judge import llm_pipeline, run_scenario
 
 SEED_004 = "004_7ec25a11b7a99eb0"
 
@@ -33,12 +31,7 @@ async def scenario(request: pytest.FixtureRequest, store: SqlStore) -> tuple[Che
         )
         report = await run_scenario(pipeline)
     else:
-        pipeline = Pipeline(
-            store=store,
-            extractor=LLMExtractor(settings),
-            judge=LLMJudge(settings),
-            settings=settings,
-        )
+        pipeline = llm_pipeline(store, settings)
         with respx.mock() as router:
             router.post(path__regex=r"/chat/completions$").mock(side_effect=Replay())
             report = await run_scenario(pipeline)

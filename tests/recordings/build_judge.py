@@ -255,18 +255,20 @@ class Judged:
         return httpx.Response(200, json=completion)
 
 
+def llm_pipeline(store: SqlStore, settings: Settings) -> Pipeline:
+    """The pipeline the scenario's recordings were made with: LLM extractor and judge."""
+    return Pipeline(
+        store=store, extractor=LLMExtractor(settings), judge=LLMJudge(settings), settings=settings
+    )
+
+
 async def build(backends: list[str]) -> None:
     settings: Settings = llm_settings(llm_base_url="https://llm.test/v1", llm_mode="tools")
     answers = Judged()
     for backend in backends:
         before = len(answers.saved)
         async with fresh_store(backend) as store:
-            pipeline = Pipeline(
-                store=store,
-                extractor=LLMExtractor(settings),
-                judge=LLMJudge(settings),
-                settings=settings,
-            )
+            pipeline = llm_pipeline(store, settings)
             with respx.mock() as router:
                 router.post(path__regex=r"/chat/completions$").mock(side_effect=answers)
                 report = await run_scenario(pipeline)
