@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from service import metrics
 from service.llm.base import Extractor, Judge
+from service.llm.judge_cache import CachingJudge
 from service.models import ArticleIn, ArticleOut, CheckIn, CheckReport, ClaimData, Usage
 from service.pipeline.evidence import assess
 from service.pipeline.extract import ExtractResult, extract_claims
@@ -48,10 +49,12 @@ class Pipeline:
         # Evidence comes only from other articles; the same text stored earlier is this one.
         exclude = {existing.id} if existing else set()
         candidates = await retrieve(claims, self.store, exclude)
+        # Pairs judged before are answered from the store: a repeated check costs no LLM call.
+        judge = CachingJudge(self.judge, self.store) if self.judge else None
         assessment = await assess(
             claims,
             candidates,
-            self.judge,
+            judge,
             batch_claims=self.settings.judge_batch_claims,
             concurrency=self.settings.llm_concurrency,
         )

@@ -21,6 +21,16 @@ class ExtractionKey:
 
 
 @dataclass(frozen=True)
+class CachedJudgement:
+    """The judge's answer about one pair, as the cache keeps it (the key names the pair)."""
+
+    relation: str
+    explanation: str
+    model: str | None
+    prompt_version: str | None
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A stored claim retrieved as possible evidence, with the article it comes from."""
 
@@ -53,6 +63,14 @@ class Store(Protocol):
         self, key: ExtractionKey, claims: list[ClaimData], dropped: int
     ) -> None:
         """Remember an extraction; a concurrent duplicate is ignored."""
+        ...
+
+    async def cached_judgements(self, keys: Collection[str]) -> dict[str, CachedJudgement]:
+        """The judge's earlier answers for these pair keys (service.llm.judge_cache)."""
+        ...
+
+    async def cache_judgements(self, judgements: dict[str, CachedJudgement]) -> None:
+        """Remember judge answers by pair key; a key already there is kept as it is."""
         ...
 
     async def get_article(self, article_id: int) -> ArticleOut:

@@ -24,8 +24,15 @@ from service.models import (
     Page,
 )
 from service.store import db, jobs
-from service.store.base import Candidate, ExtractionKey
-from service.store.tables import ArticleRow, CheckRow, ClaimRow, ExtractionRow, utcnow
+from service.store.base import CachedJudgement, Candidate, ExtractionKey
+from service.store.tables import (
+    ArticleRow,
+    CheckRow,
+    ClaimRow,
+    ExtractionRow,
+    JudgementRow,
+    utcnow,
+)
 
 # Errors that mean "the database is not there", as opposed to a bug in a query.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError)
@@ -113,6 +120,38 @@ class SqlStore:
                 )
                 .on_conflict_do_nothing()
             )
+
+    async def cached_judgements(self, keys: Collection[str]) -> dict[str, CachedJudgement]:
+        if not keys:
+            return {}
+        async with self._session() as session:
+            rows = await session.scalars(
+                select(JudgementRow).where(JudgementRow.key.in_(list(keys)))
+            )
+            return {
+                row.key: CachedJudgement(
+                    row.relation, row.explanation, row.model or None, row.prompt_version or None
+                )
+                for row in rows
+            }
+
+    async def cache_judgements(self, judgements: dict[str, CachedJudgement]) -> None:
+        if not judgements:
+            return
+        now = utcnow()
+        rows = [
+            {
+                "key": key,
+                "relation": j.relation,
+                "explanation": j.explanation,
+                "model": j.model or "",
+                "prompt_version": j.prompt_version or "",
+                "created_at": now,
+            }
+            for key, j in judgements.items()
+        ]
+        async with self._session() as session:
+            await session.execute(self._insert(JudgementRow).values(rows).on_conflict_do_nothing())
 
     async def get_article(self, article_id: int) -> ArticleOut:
         async with self._session() as session:

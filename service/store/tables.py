@@ -127,3 +127,17 @@ class ExtractionRow(Base):
     claims: Mapped[list[Any]]
     dropped: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class JudgementRow(Base):
+    """What the judge said about one claim–evidence pair, keyed by the pair's text and the
+    judge's model and prompt version: the same pair is never paid for twice."""
+
+    __tablename__ = "judgements"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    relation: Mapped[str] = mapped_column(String(20))
+    explanation: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_version: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

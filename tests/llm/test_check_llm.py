@@ -69,3 +69,29 @@ async def test_check_with_the_llm_extractor_and_judge_replays(store: SqlStore) -
     assert report.prompt_version == LLMExtractor(settings).prompt_version
     assert report.judge_prompt_version == judge.prompt_version
     assert report.judge_prompt_version.startswith("judge_pairs@")
+
+
+async def test_repeated_check_makes_no_llm_call(store: SqlStore) -> None:
+    """The same text, model and prompts again: extraction and every judged pair come from the
+    store, so the repeat costs nothing and says the same."""
+    pipeline = llm_pipeline(store, llm_settings())
+    with respx.mock() as router:
+        router.post(path__regex=r"/chat/completions$").mock(side_effect=Replay())
+        first = await run_scenario(pipeline)
+    assert first.usage.llm_calls > 1  # extraction and at least one judge call
+    with respx.mock(assert_all_called=False) as router:
+        route = router.post(path__regex=r"/chat/completions$").mock(
+            return_value=httpx.Response(500)
+        )
+        again = await run_scenario(pipeline)
+    assert route.call_count == 0
+    assert again.usage.llm_calls == again.usage.prompt_tokens == 0
+
+    def verdicts(report):
+        return [
+            (c.quote, c.verdict, sorted((e.claim_id, e.relation) for e in c.citations))
+            for c in report.claims
+        ]
+
+    assert verdicts(again) == verdicts(first)
+    assert any(e.method == "llm" for c in again.claims for e in c.citations)
