@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from service import metrics
@@ -34,7 +35,7 @@ class Pipeline:
         existing = await self.store.find_article(digest)
         if existing is not None:
             return existing, False
-        extracted = await self._extract(article, digest)
+        extracted = await self._extract(article)
         stored, created = await self.store.add_article(article, digest, extracted.claims)
         return stored.model_copy(update={"usage": extracted.usage}), created
 
@@ -44,11 +45,16 @@ class Pipeline:
         article = ArticleIn.model_validate(request.model_dump(include=set(ArticleIn.model_fields)))
         digest = content_hash(article.text)
         existing = await self.store.find_article(digest)
-        extracted = await self._extract(article, digest)
+        extracted = await self._extract(article)
         claims = extracted.claims
         # Evidence comes only from other articles; the same text stored earlier is this one.
         exclude = {existing.id} if existing else set()
         candidates = await retrieve(claims, self.store, exclude)
+        if existing is None and (same := await self.store.find_article(digest)) is not None:
+            # Stored while we searched (a concurrent ingest of this text): still this article.
+            candidates = [
+                [c for c in found if c.claim.article_id != same.id] for found in candidates
+            ]
         # Pairs judged before are answered from the store: a repeated check costs no LLM call.
         judge = CachingJudge(self.judge, self.store) if self.judge else None
         assessment = await assess(
@@ -88,11 +94,14 @@ class Pipeline:
             return await self.store.finish_check(check_id, report)
         return await self.store.save_check(report)
 
-    async def _extract(self, article: ArticleIn, digest: str) -> ExtractResult:
+    async def _extract(self, article: ArticleIn) -> ExtractResult:
         """The article's grounded claims; a text this extractor, model and prompt have seen
         before is answered from the cache, with no LLM call (usage stays zero)."""
         extractor = self.extractor
-        key = ExtractionKey(digest, extractor.name, extractor.model, extractor.prompt_version)
+        # Keyed by the exact text, not `digest`: spans are offsets into the copy extracted, and
+        # another wrapping of the same words (same digest) has other offsets.
+        exact = hashlib.sha256(article.text.encode("utf-8")).hexdigest()
+        key = ExtractionKey(exact, extractor.name, extractor.model, extractor.prompt_version)
         cached = await self.store.cached_extraction(key)
         if cached is not None:
             claims, dropped = cached
