@@ -8,6 +8,7 @@ database is the queue (service.store.jobs), so jobs survive restarts and instanc
     any other error                     failed at once (bad output, a bug: retrying won't help)
     the service stops mid-job           the job goes back to the queue, its attempt uncounted
     the process dies mid-job            its lease expires and another worker claims it
+    the database goes away mid-job      the same: nothing can be written, not even the retry
 """
 
 from __future__ import annotations
@@ -123,11 +124,20 @@ class Worker:
             task.add_done_callback(lambda _: slots.release())
 
     async def _guarded(self, work: Job | tuple[int, str]) -> None:
+        check_id = work.id if isinstance(work, Job) else work[0]
         try:
             await self._work(work)
+        except StoreUnavailable as exc:
+            # The database went away mid-job, so not even a retry could be recorded: an
+            # outage, not a bug. The lease expires and another attempt follows.
+            log.warning(
+                "check job %s interrupted, runs again once its lease expires: %s",
+                check_id,
+                exc.detail,
+            )
         except Exception:
             # Its lease expires and another attempt follows; nothing to do here but tell.
-            log.exception("check job %s failed unexpectedly", getattr(work, "id", work))
+            log.exception("check job %s failed unexpectedly", check_id)
 
     async def _claim(self) -> Job | tuple[int, str] | None:
         lease = self.settings.job_lease_seconds

@@ -10,13 +10,18 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any constant works; it only has to be the same for every instance of the service.
 _PG_MIGRATION_LOCK = 7_202_611
+# SQLSTATE classes with which PostgreSQL says it cannot serve now, whatever the query:
+# 08 connection exception, 53 insufficient resources ("too many connections", disk full),
+# 57 operator intervention (shutting down, starting up, session terminated), 58 system error.
+_PG_UNAVAILABLE = ("08", "53", "57", "58")
 
 
 def create_engine(url: str, *, pooled: bool = True, **connect_args: Any) -> AsyncEngine:
@@ -31,7 +36,31 @@ def create_engine(url: str, *, pooled: bool = True, **connect_args: Any) -> Asyn
         return engine
     if pooled:
         pool = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
-    return create_async_engine(url, connect_args=connect_args, **pool)
+    engine = create_async_engine(url, connect_args=connect_args, **pool)
+    event.listen(engine.sync_engine, "handle_error", _pg_unavailable_is_operational)
+    return engine
+
+
+def _pg_unavailable_is_operational(context: ExceptionContext) -> BaseException | None:
+    """PostgreSQL refusing to serve (too many connections, shutting down, ...) becomes an
+    OperationalError, as psycopg raises it, so the store answers StoreUnavailable (503).
+    SQLAlchemy's asyncpg adapter raises a bare DBAPIError for these, which the store would
+    take for a bug in a query (500), on /readyz too."""
+    error = context.original_exception
+    sqlstate = str(getattr(error, "sqlstate", None) or "")
+    if (
+        context.is_pre_ping  # there, SQLAlchemy itself decides to reconnect
+        or not isinstance(error, Exception)
+        or not sqlstate.startswith(_PG_UNAVAILABLE)
+        or isinstance(context.sqlalchemy_exception, OperationalError)
+    ):
+        return None
+    return OperationalError(
+        context.statement,
+        context.parameters,
+        error,
+        connection_invalidated=context.is_disconnect,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
