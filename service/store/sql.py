@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Collection
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from sqlalchemy import bindparam, column, delete, func, literal_column, select, table, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,7 +24,7 @@ from service.models import (
     ClaimOut,
     Page,
 )
-from service.store import db, jobs
+from service.store import db, jobs, terms
 from service.store.base import CachedJudgement, Candidate, ExtractionKey
 from service.store.tables import (
     ArticleRow,
@@ -75,6 +76,8 @@ class SqlStore:
             article_id = inserted.scalar_one_or_none()
             if article_id is not None:
                 session.add_all(_claim_row(article_id, claim) for claim in claims)
+                counts = terms.tally((c.statement, c.quote, c.entities) for c in claims)
+                await terms.add_counts(session, self._insert, counts)
         if article_id is None:
             existing = await self.find_article(content_hash)
             if existing is None:  # deleted between our insert and this read
@@ -181,47 +184,70 @@ class SqlStore:
     async def delete_article(self, article_id: int) -> None:
         async with self._session() as session:
             # Claims go explicitly, not only by cascade, so no backend setting can leave
-            # orphaned evidence behind.
-            await session.execute(delete(ClaimRow).where(ClaimRow.article_id == article_id))
+            # orphaned evidence behind (and their words are counted out).
+            gone = await session.execute(
+                delete(ClaimRow)
+                .where(ClaimRow.article_id == article_id)
+                .returning(ClaimRow.statement, ClaimRow.quote, ClaimRow.entities)
+            )
+            await terms.add_counts(session, self._insert, terms.tally(gone.all()), sign=-1)
             result = await session.execute(delete(ArticleRow).where(ArticleRow.id == article_id))
             if result.rowcount == 0:
                 raise NotFound(f"article {article_id} not found")
 
     async def search_claims(
-        self, terms: list[str], exclude_articles: Collection[int], limit: int
+        self, search_terms: list[str], exclude_articles: Collection[int], limit: int
     ) -> list[Candidate]:
-        words = list(dict.fromkeys(t.lower() for t in terms if _WORD.match(t)))
+        words = list(dict.fromkeys(t.lower() for t in search_terms if _WORD.match(t)))
         if not words:
             return []
-        query = select(ClaimRow, ArticleRow.source, ArticleRow.url, ArticleRow.title)
-        if self.engine.dialect.name == "sqlite":
+        sqlite = self.engine.dialect.name == "sqlite"
+        # The index ranks its matches and keeps the best; only those few rows are then joined
+        # to their articles. Plain rows, not ORM objects: this is the hot path of a check.
+        if sqlite:
             # bm25 is lower-is-better; entities (third column) weigh double.
             score = literal_column("bm25(claims_fts, 1.0, 1.0, 2.0)")
-            query = (
-                query.add_columns((-score).label("rank"))
+            ranked = (
+                select(ClaimRow.id, (-score).label("rank"))
                 .join(_FTS, _FTS.c.rowid == ClaimRow.id)
                 .where(text("claims_fts MATCH :q"))
-                .order_by(score)
+                .order_by(score, ClaimRow.id)
             )
-            match = " OR ".join(f'"{w}"' for w in words)
         else:
             tsquery = func.to_tsquery(literal_column("'english'::regconfig"), bindparam("q"))
             search = literal_column("claims.search")
             rank = func.ts_rank(search, tsquery)
-            query = (
-                query.add_columns(rank.label("rank"))
+            ranked = (
+                select(ClaimRow.id, rank.label("rank"))
                 .where(search.op("@@")(tsquery))
-                .order_by(rank.desc())
+                .order_by(rank.desc(), ClaimRow.id)
             )
-            match = " | ".join(words)
-        query = query.join(ArticleRow, ArticleRow.id == ClaimRow.article_id).limit(limit)
         if exclude_articles:
-            query = query.where(ClaimRow.article_id.not_in(list(exclude_articles)))
+            ranked = ranked.where(ClaimRow.article_id.not_in(list(exclude_articles)))
+        top = ranked.limit(limit).subquery()
+        claims = ClaimRow.__table__
+        query = (
+            select(claims, ArticleRow.source, ArticleRow.url, ArticleRow.title, top.c.rank)
+            .join(top, top.c.id == claims.c.id)
+            .join(ArticleRow, ArticleRow.id == claims.c.article_id)
+            .order_by(top.c.rank.desc(), top.c.id)  # ties in a stable order, on both backends
+        )
         async with self._session() as session:
-            rows = (await session.execute(query, {"q": match})).all()
+            words = terms.pick(words, await terms.frequencies(session, words))
+            if not words:
+                return []
+            match = " OR ".join(f'"{w}"' for w in words) if sqlite else " | ".join(words)
+            connection = await session.connection()
+            rows = (await connection.execute(query, {"q": match})).all()
         return [
-            Candidate(claim=_claim_out(row), source=src, url=url, title=title, rank=float(rank))
-            for row, src, url, title, rank in rows
+            Candidate(
+                claim=_claim_out(row),
+                source=row.source,
+                url=row.url,
+                title=row.title,
+                rank=float(row.rank),
+            )
+            for row in rows
         ]
 
     async def article_texts(self, article_ids: Collection[int]) -> dict[int, str]:
@@ -312,7 +338,8 @@ def _claim_row(article_id: int, claim: ClaimData) -> ClaimRow:
     return ClaimRow(article_id=article_id, span_start=start, span_end=end, **data)
 
 
-def _claim_out(row: ClaimRow) -> ClaimOut:
+def _claim_out(row: Any) -> ClaimOut:
+    """A claim from its ORM object or a plain result row (they share attribute names)."""
     return ClaimOut.model_validate(
         {
             "id": row.id,

@@ -141,3 +141,13 @@ class JudgementRow(Base):
     model: Mapped[str] = mapped_column(String(200))
     prompt_version: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TermRow(Base):
+    """How many stored claims a word stem is in (service.store.terms): searches skip the
+    words so common that their posting lists would cost more than they tell."""
+
+    __tablename__ = "terms"
+
+    term: Mapped[str] = mapped_column(String(100), primary_key=True)
+    claims: Mapped[int]
