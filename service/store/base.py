@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -84,9 +84,10 @@ class Store(Protocol):
         ...
 
     async def search_claims(
-        self, terms: list[str], exclude_articles: Collection[int], limit: int
-    ) -> list[Candidate]:
-        """Claims matching any of the terms, best first, through the full-text index only."""
+        self, queries: Sequence[list[str]], exclude_articles: Collection[int], limit: int
+    ) -> list[list[Candidate]]:
+        """For each query (a claim's search terms), the claims matching any of its terms, best
+        first, through the full-text index only. One call serves a whole article's claims."""
         ...
 
     async def article_texts(self, article_ids: Collection[int]) -> dict[int, str]: ...

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -196,14 +196,32 @@ class SqlStore:
                 raise NotFound(f"article {article_id} not found")
 
     async def search_claims(
-        self, search_terms: list[str], exclude_articles: Collection[int], limit: int
-    ) -> list[Candidate]:
-        words = list(dict.fromkeys(t.lower() for t in search_terms if _WORD.match(t)))
-        if not words:
-            return []
+        self, queries: Sequence[list[str]], exclude_articles: Collection[int], limit: int
+    ) -> list[list[Candidate]]:
+        # One session for the whole batch: its word counts in one lookup, then one index
+        # query per claim that has a word worth asking for (a claim with none costs nothing).
+        cleaned = [list(dict.fromkeys(t.lower() for t in q if _WORD.match(t))) for q in queries]
+        if not any(cleaned):
+            return [[] for _ in cleaned]
         sqlite = self.engine.dialect.name == "sqlite"
-        # The index ranks its matches and keeps the best; only those few rows are then joined
-        # to their articles. Plain rows, not ORM objects: this is the hot path of a check.
+        query = self._search_query(sqlite, exclude_articles, limit)
+        results: list[list[Candidate]] = []
+        async with self._session() as session:
+            counts = await terms.frequencies(session, {w for words in cleaned for w in words})
+            connection = await session.connection()
+            for words in cleaned:
+                picked = terms.pick(words, counts)
+                if not picked:
+                    results.append([])
+                    continue
+                match = " OR ".join(f'"{w}"' for w in picked) if sqlite else " | ".join(picked)
+                rows = (await connection.execute(query, {"q": match})).all()
+                results.append([_candidate(row) for row in rows])
+        return results
+
+    def _search_query(self, sqlite: bool, exclude_articles: Collection[int], limit: int):
+        """The index ranks its matches and keeps the best; only those few rows are then
+        joined to their articles. Plain rows, not ORM objects: this is a check's hot path."""
         if sqlite:
             # bm25 is lower-is-better; entities (third column) weigh double.
             score = literal_column("bm25(claims_fts, 1.0, 1.0, 2.0)")
@@ -226,29 +244,12 @@ class SqlStore:
             ranked = ranked.where(ClaimRow.article_id.not_in(list(exclude_articles)))
         top = ranked.limit(limit).subquery()
         claims = ClaimRow.__table__
-        query = (
+        return (
             select(claims, ArticleRow.source, ArticleRow.url, ArticleRow.title, top.c.rank)
             .join(top, top.c.id == claims.c.id)
             .join(ArticleRow, ArticleRow.id == claims.c.article_id)
             .order_by(top.c.rank.desc(), top.c.id)  # ties in a stable order, on both backends
         )
-        async with self._session() as session:
-            words = terms.pick(words, await terms.frequencies(session, words))
-            if not words:
-                return []
-            match = " OR ".join(f'"{w}"' for w in words) if sqlite else " | ".join(words)
-            connection = await session.connection()
-            rows = (await connection.execute(query, {"q": match})).all()
-        return [
-            Candidate(
-                claim=_claim_out(row),
-                source=row.source,
-                url=row.url,
-                title=row.title,
-                rank=float(row.rank),
-            )
-            for row in rows
-        ]
 
     async def article_texts(self, article_ids: Collection[int]) -> dict[int, str]:
         if not article_ids:
@@ -336,6 +337,16 @@ def _claim_row(article_id: int, claim: ClaimData) -> ClaimRow:
     data = claim.model_dump(mode="json")
     start, end = data.pop("span")
     return ClaimRow(article_id=article_id, span_start=start, span_end=end, **data)
+
+
+def _candidate(row: Any) -> Candidate:
+    return Candidate(
+        claim=_claim_out(row),
+        source=row.source,
+        url=row.url,
+        title=row.title,
+        rank=float(row.rank),
+    )
 
 
 def _claim_out(row: Any) -> ClaimOut:

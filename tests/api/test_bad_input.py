@@ -110,20 +110,7 @@ async def test_20_mb_body_is_413_with_the_default_limit(
     await assert_nothing_stored(store)
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/v1/articles",
-        pytest.param(
-            "/v1/checks",
-            marks=pytest.mark.skip(
-                reason="too slow for CI: one full-text query per claim, ~14 ms each on SQLite, "
-                "so 10,000 claims take minutes; batching retrieval is issue 6 (the connection "
-                "exhaustion this test found on PostgreSQL is fixed: searches are bounded)"
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("path", ["/v1/articles", "/v1/checks"])
 async def test_10_000_short_paragraphs_are_checked_in_bounded_time(
     client: AsyncTestClient, path: str
 ) -> None:

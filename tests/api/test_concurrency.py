@@ -443,11 +443,11 @@ class StoredMidCheck(SqlStore):
         super().__init__(engine)
         self.pending: tuple[ArticleIn, list[ClaimData]] | None = (article, claims)
 
-    async def search_claims(self, terms, exclude_articles, limit):  # type: ignore[no-untyped-def]
+    async def search_claims(self, queries, exclude_articles, limit):  # type: ignore[no-untyped-def]
         if self.pending is not None:
             (article, claims), self.pending = self.pending, None
             await self.add_article(article, content_hash(article.text), claims)
-        return await super().search_claims(terms, exclude_articles, limit)
+        return await super().search_claims(queries, exclude_articles, limit)
 
 
 async def test_text_stored_while_its_check_runs_is_not_its_own_evidence(

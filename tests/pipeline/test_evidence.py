@@ -286,14 +286,18 @@ async def test_retrieval_bounds_concurrent_searches() -> None:
     class CountingStore:
         running = peak = 0
 
-        async def search_claims(self, terms, exclude, limit):
+        calls = 0
+
+        async def search_claims(self, queries, exclude, limit):
+            self.calls += 1
             self.running += 1
             self.peak = max(self.peak, self.running)
             await asyncio.sleep(0.001)
             self.running -= 1
-            return []
+            return [[] for _ in queries]
 
     store = CountingStore()
     claims = [claim(f"Officials said {n} people left Kursk.") for n in range(50)]
     assert await retrieve(claims, store, set()) == [[]] * 50  # type: ignore[arg-type]
-    assert store.peak == SEARCH_CONCURRENCY
+    # 50 claims in SEARCH_CONCURRENCY calls, all at once: not 50 connections.
+    assert store.peak == store.calls == SEARCH_CONCURRENCY

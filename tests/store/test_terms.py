@@ -77,12 +77,18 @@ async def test_search_skips_words_too_common_for_the_budget(store: SqlStore, mon
     await add(store, [f"Officials met on day {n}." for n in range(30)])
     await add(store, ["Evacuations began in Sudzha."])
     monkeypatch.setattr(terms, "POSTINGS_BUDGET", 10)
-    found = await store.search_claims(["officials", "sudzha"], (), 50)
+    (found,) = await store.search_claims([["officials", "sudzha"]], (), 50)
     # Only the rare word was asked for: the thirty "officials" claims are not candidates.
     assert [c.claim.quote for c in found] == ["Evacuations began in Sudzha."]
     monkeypatch.setattr(terms, "POSTINGS_BUDGET", 1000)
-    assert len(await store.search_claims(["officials", "sudzha"], (), 50)) == 31
-    assert await store.search_claims(["neverseen"], (), 50) == []
+    (found,) = await store.search_claims([["officials", "sudzha"]], (), 50)
+    assert len(found) == 31
+    batch = await store.search_claims([["neverseen"], [], ["sudzha"]], (), 50)
+    assert [[c.claim.quote for c in found] for found in batch] == [
+        [],
+        [],
+        ["Evacuations began in Sudzha."],
+    ]
 
 
 async def test_migration_counts_claims_stored_before_it(store: SqlStore) -> None:
