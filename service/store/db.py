@@ -24,8 +24,22 @@ _PG_MIGRATION_LOCK = 7_202_611
 _PG_UNAVAILABLE = ("08", "53", "57", "58")
 
 
-def create_engine(url: str, *, pooled: bool = True, **connect_args: Any) -> AsyncEngine:
-    """pooled=False opens a connection per use: for tests, whose clients run their own loop."""
+# A database that accepts connections but never answers (a network partition) must not hang
+# requests: asyncpg would wait 60 s to connect and forever for a query, the pool's pre-ping too.
+CONNECT_TIMEOUT = 10.0
+COMMAND_TIMEOUT = 60.0  # one statement; migrations and bulk loads are batched well below it
+
+
+def create_engine(
+    url: str,
+    *,
+    pooled: bool = True,
+    connect_timeout: float = CONNECT_TIMEOUT,
+    command_timeout: float | None = COMMAND_TIMEOUT,
+    **connect_args: Any,
+) -> AsyncEngine:
+    """pooled=False opens a connection per use: for tests, whose clients run their own loop.
+    The timeouts bound PostgreSQL calls (SQLite's own `timeout` is its wait for a lock)."""
     parsed = make_url(url)
     pool: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if parsed.get_backend_name() == "sqlite":
@@ -36,6 +50,7 @@ def create_engine(url: str, *, pooled: bool = True, **connect_args: Any) -> Asyn
         return engine
     if pooled:
         pool = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    connect_args = {"timeout": connect_timeout, "command_timeout": command_timeout, **connect_args}
     engine = create_async_engine(url, connect_args=connect_args, **pool)
     event.listen(engine.sync_engine, "handle_error", _pg_unavailable_is_operational)
     return engine

@@ -329,6 +329,8 @@ async def guarded_session(
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):  # its cause is only the cancelled wait
+        return "no answer within the timeout (service.store.db)"
     cause = getattr(exc, "orig", None) or exc.__cause__ or exc
     return f"{type(cause).__name__}: {cause}".splitlines()[0][:300]
 

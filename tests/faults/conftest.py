@@ -46,7 +46,7 @@ def proxy() -> Iterator[TcpProxy]:
         yield running
 
 
-def proxied_store(database_url: str, proxy: TcpProxy) -> SqlStore:
+def proxied_store(database_url: str, proxy: TcpProxy, **engine_options: Any) -> SqlStore:
     """The store a production instance would have (pooled engine, pre-ping), reaching the
     test's PostgreSQL schema through the proxy."""
     url, schema = database_url.split("#schema=")
@@ -55,6 +55,7 @@ def proxied_store(database_url: str, proxy: TcpProxy) -> SqlStore:
         via_proxy.render_as_string(hide_password=False),
         # The schema names the app's connections, so a test can find their server processes.
         server_settings={"search_path": schema, "application_name": schema},
+        **engine_options,
     )
     return SqlStore(engine)
 

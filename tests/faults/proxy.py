@@ -6,6 +6,7 @@ while the PostgreSQL server itself, which other tests share, keeps running:
     with TcpProxy("127.0.0.1", 5432) as proxy:   # the service connects to proxy.port
         proxy.cut()       # stop listening, drop every open connection: "database down"
         proxy.restore()   # listen on the same port again: "database back"
+        proxy.partition() # keep every connection open but carry nothing: "network partition"
 
 The proxy runs its own event loop in a thread. Litestar's test client runs the app in another
 thread and blocks the test's loop while a request is handled, so a proxy on the test's loop
@@ -35,6 +36,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._open: set[asyncio.StreamWriter] = set()
         self._pipes: set[asyncio.Task[None]] = set()
+        self._silent = False
 
     def __enter__(self) -> TcpProxy:
         self._thread.start()
@@ -63,6 +65,11 @@ class TcpProxy:
         """Accept and forward connections again, on the same port."""
         self._call(self._listen())
 
+    def partition(self) -> None:
+        """Accept connections and keep the open ones, but carry no byte either way, as a
+        partitioned network does: nothing fails, nothing answers. cut() ends it."""
+        self._silent = True
+
     def _call(self, work: Coroutine[Any, Any, None]) -> None:
         if threading.current_thread() is self._thread:
             raise RuntimeError("cut() and restore() would wait for their own thread")
@@ -74,6 +81,7 @@ class TcpProxy:
             self._server = await asyncio.start_server(self._forward, "127.0.0.1", self.port)
 
     async def _cut(self) -> None:
+        self._silent = False
         server, self._server = self._server, None
         if server is not None:
             server.close()  # listening stops now; wait_closed would wait for the clients
@@ -87,6 +95,16 @@ class TcpProxy:
     async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._server is None:  # accepted just before a cut
             writer.transport.abort()
+            return
+        if self._silent:  # held open, never answered, until the client gives up or a cut
+            self._open.add(writer)
+            try:
+                with contextlib.suppress(OSError):
+                    while await reader.read(65536):
+                        pass
+            finally:
+                self._open.discard(writer)
+                writer.close()
             return
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
@@ -112,6 +130,8 @@ class TcpProxy:
     ) -> None:
         try:
             while data := await source.read(65536):
+                if self._silent:
+                    continue  # lost on the way
                 sink.write(data)
                 await sink.drain()
         except OSError:

@@ -118,6 +118,32 @@ async def test_while_down_requests_get_503_and_once_back_the_same_app_serves(
     assert (before.articles, after.articles) == (1, 2)  # EVACUATED, INJURED in; KILLED out
 
 
+async def test_a_silent_database_answers_503_in_bounded_time(
+    database_url: str, proxy: TcpProxy
+) -> None:
+    """A partition: connections stay open and new ones are accepted, but nothing answers.
+    The engine's timeouts (service.store.db) turn that into 503s instead of hung requests."""
+    store = proxied_store(database_url, proxy, connect_timeout=1.0, command_timeout=1.0)
+    app = create_app(fault_settings(), store=store)
+    async with AsyncTestClient(app, timeout=30) as client:
+        assert (await client.get("/readyz")).status_code == 200
+        before = await count_rows(database_url)
+        proxy.partition()
+        started = time.monotonic()
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and "no answer within the timeout" in ready.text
+        assert_problem(await client.post("/v1/articles", json={"text": KILLED}), 503)
+        assert_problem(await client.get("/v1/articles"), 503)
+        # Each is bounded by a timeout or two (pre-ping, then a new connection), not by luck.
+        assert time.monotonic() - started < 10
+        proxy.cut()  # the partition ends: the connections it swallowed bytes of are gone
+        proxy.restore()
+        await eventually(lambda: client.get("/readyz"), lambda r: r.status_code == 200)
+        assert (await client.post("/v1/articles", json={"text": KILLED})).status_code == 201
+    await store.close()
+    assert (await count_rows(database_url)).articles == before.articles + 1
+
+
 async def test_a_blip_between_requests_goes_unnoticed(served: Served) -> None:
     """The pool's connections die while idle; the next requests get fresh ones, no 503."""
     client, proxy = served.client, served.proxy
