@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from service.models import Quantity, TimeRef
@@ -103,6 +104,7 @@ _STOP_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65_536)
 def _stem(word: str) -> str:
     # A light stemmer, applied to both vocabulary and input, so plurals and tenses meet.
     for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ing", ""), ("ed", "")):
@@ -122,6 +124,7 @@ _SUBJECT_OF = _lookup(_SUBJECTS)
 _ORDERS = frozenset(_stem(w) for w in _ORDER_WORDS)
 
 
+@lru_cache(maxsize=65_536)  # every pair of figures compares two measures: most are repeats
 def _signature(measure: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """(events, subjects, other words) of a measure phrase."""
     raw = re.findall(r"[a-z]+", measure.lower())

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from service.llm.base import Judge, JudgePair
 from service.models import ClaimData, Quantity, Relation, TimeRef, Usage
@@ -71,15 +72,19 @@ def same_event(a: ClaimData, b: ClaimData) -> bool:
     return len(words_a & words_b) / min(len(words_a), len(words_b)) >= SAME_EVENT_OVERLAP
 
 
-def places(claim: ClaimData, *, local: bool = False) -> set[str]:
+def places(claim: ClaimData, *, local: bool = False) -> frozenset[str]:
     """Regions and districts (only districts with local=True) a claim names: {"kursk"}."""
-    texts = [*claim.entities, claim.statement]
-    return {
+    return _places((*claim.entities, claim.statement), local)
+
+
+@lru_cache(maxsize=65_536)  # asked for every pair a stored claim is in
+def _places(texts: tuple[str, ...], local: bool) -> frozenset[str]:
+    return frozenset(
         m.group(1).casefold()
         for t in texts
         for m in _PLACE.finditer(t)
         if not local or m.group(2) in _LOCAL
-    }
+    )
 
 
 def actors(claim: ClaimData) -> tuple[set[str], set[str]]:

@@ -11,6 +11,7 @@ import asyncio
 import math
 import re
 from collections.abc import Collection
+from functools import lru_cache
 
 from service.models import ClaimData
 from service.pipeline.compare import measures_match
@@ -33,10 +34,13 @@ _STOP = frozenset(
 )
 
 
-def content_words(text: str) -> set[str]:
+@lru_cache(maxsize=65_536)  # a stored claim is compared with many; its words do not change
+def content_words(text: str) -> frozenset[str]:
     """Lower-cased content words, crudely singularized: enough to tell two claims share a topic."""
     words = (w.lower() for w in _WORDS.findall(text))
-    return {_singular(w) for w in words if len(w) > 2 and w not in _STOP and not w.isdigit()}
+    return frozenset(
+        _singular(w) for w in words if len(w) > 2 and w not in _STOP and not w.isdigit()
+    )
 
 
 def _singular(word: str) -> str:
