@@ -153,8 +153,8 @@ class SqlStore:
             }
             for key, j in judgements.items()
         ]
-        async with self._session() as session:
-            await session.execute(self._insert(JudgementRow).values(rows).on_conflict_do_nothing())
+        async with self._session() as session:  # executemany: compiled once, not per batch
+            await session.execute(self._insert(JudgementRow).on_conflict_do_nothing(), rows)
 
     async def get_article(self, article_id: int) -> ArticleOut:
         async with self._session() as session:
