@@ -1,4 +1,4 @@
-"""The `factcheck` command: serve, migrate, ingest, check (the batch client).
+"""The `factcheck` command: serve, migrate, ingest, check (the batch client), bench.
 
 Exit codes a script can rely on: 0 done, 1 unexpected failure, 2 bad usage or input,
 3 invalid settings, 4 database (or LLM) unavailable. `check` also: 1 a file could not be
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
@@ -144,6 +145,65 @@ def serve(
         f"worker{'s' if settings.workers != 1 else ''} (API docs at /schema)"
     )
     asgi.serve(settings)
+
+
+@app.command()
+def bench(
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also write the tables as Markdown here.")
+    ] = None,
+    quick: Annotated[bool, typer.Option(help="Fewer checks: a smoke run of a minute.")] = False,
+    postgres_url: Annotated[
+        str | None,
+        typer.Option(help="Also run on PostgreSQL (a temporary database on this server)."),
+    ] = None,
+    workers: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--workers", min=1, max=64, help="`serve --workers` values to measure throughput with."
+        ),
+    ] = None,
+    retrieval_sizes: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--retrieval-size",
+            min=0,
+            help="Stored claims to measure retrieval at (repeat; default 10k, 100k, 1M; 0: skip).",
+        ),
+    ] = None,
+) -> None:
+    """Benchmark the service over HTTP against a fake LLM (see service/bench/__init__.py)."""
+    from service.bench.processes import BenchError
+    from service.bench.run import QUICK_RETRIEVAL_SIZES, BenchOptions, run_bench
+
+    options = BenchOptions(quick=quick, postgres_url=postgres_url)
+    if retrieval_sizes is not None:
+        options.retrieval_sizes = tuple(retrieval_sizes)
+    elif quick:
+        options.retrieval_sizes = QUICK_RETRIEVAL_SIZES
+    if workers:
+        options.workers = tuple(workers)
+    elif quick:
+        options.workers = (1,)
+
+    started = time.monotonic()
+
+    def progress(line: str) -> None:
+        elapsed = time.monotonic() - started
+        err.print(f"bench [{elapsed:4.0f} s]: {line}", markup=False, highlight=False)
+
+    # Piped into a file, the tables keep their columns instead of folding at 80 characters.
+    tables = out if out.is_terminal else Console(width=250)
+    try:
+        report = _run(
+            lambda: run_bench(options, show=lambda t: tables.print(t.rich()), progress=progress)
+        )
+    except BenchError as exc:
+        err.print(f"factcheck: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    if out_file is not None:
+        out_file.write_text(report.markdown(), encoding="utf-8")
+        out.print(f"wrote {out_file}")
 
 
 async def _migrate(settings: Settings) -> str:

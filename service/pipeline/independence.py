@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from itertools import combinations
 
 SHINGLE_WORDS = 4
 NEAR_DUPLICATE_CONTAINMENT = 0.1
 
 
+@lru_cache(maxsize=256)  # the same stored articles are cited check after check
 def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[tuple[str, ...]]:
     """Word n-grams after lowercasing and dropping punctuation (curly quotes included)."""
     words = re.findall(r"[^\W_]+", text.lower())

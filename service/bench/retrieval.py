@@ -1,0 +1,127 @@
+"""Retrieval latency against the number of stored claims, on SQLite and PostgreSQL.
+
+One store per backend grows through the sizes asked for (synthetic claims, service.bench.
+synthetic); at each size, claims of a further outlet about random stored events are searched
+exactly as a check searches them (search_terms → Store.search_claims), one at a time, and the
+latency of each search is recorded. Recall is reported too, as the share of queries whose
+event's stored claims are among the candidates: a fast search that finds nothing is no use.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import text
+
+from service.bench import synthetic
+from service.pipeline.retrieve import CANDIDATES_PER_QUERY, search_terms
+from service.store import db
+from service.store.sql import SqlStore
+
+
+@dataclass
+class RetrievalRow:
+    backend: str
+    claims: int
+    fill_seconds: float
+    queries: int
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    recall: float  # share of queries that found a claim of their own event
+
+
+@asynccontextmanager
+async def bench_store(backend: str, postgres_url: str | None) -> AsyncIterator[SqlStore]:
+    """A fresh, migrated store; PostgreSQL in a throwaway schema that is dropped afterwards."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            store = SqlStore(db.create_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"))
+            await db.migrate(store.engine)
+            try:
+                yield store
+            finally:
+                await store.close()
+        return
+    assert postgres_url, "PostgreSQL needs a URL"
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = db.create_engine(postgres_url, pooled=False)
+    async with admin.begin() as conn:
+        await conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = db.create_engine(postgres_url, server_settings={"search_path": schema})
+    store = SqlStore(engine)
+    try:
+        await db.migrate(engine)
+        yield store
+    finally:
+        await store.close()
+        async with admin.begin() as conn:
+            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        await admin.dispose()
+
+
+async def _settle(store: SqlStore) -> None:
+    """What a running database does on its own after a bulk load: statistics, merged index."""
+    async with store.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("ANALYZE claims"))
+        else:
+            await conn.execute(text("ANALYZE"))
+
+
+async def measure(
+    store: SqlStore, events: int, queries: int, seed: int
+) -> tuple[list[float], float]:
+    rng = random.Random(f"queries:{seed}:{events}")
+    latencies: list[float] = []
+    found = 0
+    for _ in range(queries):
+        event = rng.randrange(events)
+        claim = rng.choice(synthetic.query_claims(event, seed))
+        start = time.perf_counter()
+        (candidates,) = await store.search_claims([search_terms(claim)], (), CANDIDATES_PER_QUERY)
+        latencies.append((time.perf_counter() - start) * 1000)
+        person, place = claim.entities[:2]
+        found += any(place in c.claim.entities or person in c.claim.entities for c in candidates)
+    return latencies, found / queries
+
+
+async def retrieval_section(
+    sizes: list[int],
+    backends: list[str],
+    postgres_url: str | None = None,
+    queries: int = 300,
+    seed: int = 1,
+    progress=print,
+) -> list[RetrievalRow]:
+    rows: list[RetrievalRow] = []
+    for backend in backends:
+        async with bench_store(backend, postgres_url) as store:
+            events = 0
+            claims = 0
+            for size in sorted(sizes):
+                target = synthetic.events_for(size)
+                start = time.perf_counter()
+                claims += await synthetic.fill(store.engine, events, target - events, seed)
+                await _settle(store)
+                fill = time.perf_counter() - start
+                events = target
+                progress(f"{backend}: {claims:,} claims stored in {fill:.0f} s; searching")
+                await measure(store, events, 20, seed + 1)  # warm the cache and the pool
+                latencies, recall = await measure(store, events, queries, seed)
+                cuts = statistics.quantiles(latencies, n=100)
+                rows.append(
+                    RetrievalRow(
+                        backend, claims, fill, queries, cuts[49], cuts[94], max(latencies), recall
+                    )
+                )
+                progress(f"  p50 {cuts[49]:.1f} ms, p95 {cuts[94]:.1f} ms, recall {recall:.2f}")
+    return rows

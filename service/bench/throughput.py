@@ -1,0 +1,235 @@
+"""Section c: checks at once against one check's time, with every LLM call taking 1 s.
+
+One check's time is the median of a few checks run alone. A batch is N distinct articles posted
+at once; its wall time runs from the first POST to the last answer. The service's CPU seconds
+(its process and workers, from /proc) and the most LLM requests in flight at the fake server
+tell a CPU-bound service from one that waits on something else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from service.bench.articles import ArticleFactory
+from service.bench.driver import Driver
+from service.bench.procs import cpu_seconds, named_cpu_seconds, system_busy_seconds, tree
+from service.bench.tables import Table, num, percentile, secs, verdict
+
+LLM_LATENCY = 1.0
+TARGET_RATIO = 1.3
+
+
+@dataclass
+class Batch:
+    database: str
+    workers: int
+    concurrency: int
+    wall: float
+    latencies: list[float]
+    llm_calls: int
+    max_in_flight: int
+    service_cpu: float
+    fake_cpu: float
+    bench_cpu: float  # this process: the HTTP client
+    busiest_share: float  # the busiest service process's share of the service CPU
+    database_cpu: float  # the PostgreSQL server's processes (SQLite runs inside the service)
+    other_cpu: float  # CPU the rest of the machine used meanwhile (other programs)
+
+
+@dataclass
+class ThroughputResults:
+    database: str
+    workers: int
+    words: int
+    one_check: float
+    one_check_cpu: float
+    one_check_calls: float
+    batches: list[Batch]
+
+
+async def measure_throughput(
+    driver: Driver,
+    service_pid: int,
+    factory: ArticleFactory,
+    *,
+    database: str,
+    workers: int,
+    words: int,
+    levels: tuple[int, ...],
+    solo_runs: int,
+    progress: Callable[[str], None],
+) -> ThroughputResults:
+    await driver.configure_llm(latency=LLM_LATENCY)
+    await driver.check(factory.make(words), store=False)  # warm-up (with N workers: one)
+    solo = [
+        await _batch(driver, service_pid, factory, database, workers, 1, words)
+        for _ in range(solo_runs)
+    ]
+    batches = []
+    for n in levels:
+        progress(f"throughput ({database}, {workers} worker(s)): {n} at once")
+        batches.append(await _batch(driver, service_pid, factory, database, workers, n, words))
+    await driver.configure_llm(latency=0.0)
+    return ThroughputResults(
+        database,
+        workers,
+        words,
+        one_check=statistics.median(b.wall for b in solo),
+        one_check_cpu=statistics.median(b.service_cpu for b in solo),
+        one_check_calls=statistics.median(b.llm_calls for b in solo),
+        batches=batches,
+    )
+
+
+async def _batch(driver, service_pid, factory, database, workers, n, words) -> Batch:
+    articles = [factory.make(words) for _ in range(n)]
+    await driver.reset_llm()
+    before = await driver.llm_stats()
+    pids = tree(service_pid)
+    cpu, own = {pid: cpu_seconds([pid]) for pid in pids}, time.process_time()
+    machine, server = system_busy_seconds(), named_cpu_seconds("postgres")
+
+    async def timed(article) -> float:
+        started = time.perf_counter()
+        await driver.check(article, store=False)
+        return time.perf_counter() - started
+
+    started = time.perf_counter()
+    latencies = await asyncio.gather(*(timed(a) for a in articles))
+    wall = time.perf_counter() - started
+    after = await driver.llm_stats()
+    # Per process: with several workers, how evenly the checks spread over them.
+    spent = {pid: cpu_seconds([pid]) - cpu.get(pid, 0.0) for pid in tree(service_pid)}
+    fake_cpu = after["cpu_seconds"] - before["cpu_seconds"]
+    bench_cpu = time.process_time() - own
+    # Per pid: a backend that ends meanwhile (another client's) must not count as negative.
+    database_cpu = (
+        sum(t - server.get(pid, 0.0) for pid, t in named_cpu_seconds("postgres").items())
+        if database == "PostgreSQL"
+        else 0.0
+    )
+    others = system_busy_seconds() - machine - sum(spent.values()) - fake_cpu - bench_cpu
+    others -= database_cpu
+    return Batch(
+        database=database,
+        workers=workers,
+        concurrency=n,
+        wall=wall,
+        latencies=list(latencies),
+        llm_calls=after["extraction"]["calls"] + after["judge"]["calls"],
+        max_in_flight=after["max_in_flight"],
+        service_cpu=sum(spent.values()),
+        fake_cpu=fake_cpu,
+        bench_cpu=bench_cpu,
+        busiest_share=max(spent.values(), default=0) / (sum(spent.values()) or 1),
+        database_cpu=max(database_cpu, 0.0),
+        other_cpu=max(others, 0.0),
+    )
+
+
+def throughput_table(results: list[ThroughputResults]) -> Table:
+    table = Table(
+        f"c) Concurrent checks, every LLM call {LLM_LATENCY:.0f} s",
+        [
+            "database",
+            "workers",
+            "at once",
+            "batch wall",
+            "× one check",
+            "check p50",
+            "check p95",
+            "checks/s",
+            "LLM calls",
+            "max LLM in flight",
+            "service CPU",
+            "CPU/wall",
+            "fake LLM CPU",
+            "bench CPU",
+            "busiest process",
+            "PostgreSQL CPU",
+            "other programs' CPU",
+            f"≤{TARGET_RATIO}×",
+        ],
+    )
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    for result in results:
+        for b in result.batches:
+            ratio = b.wall / result.one_check
+            table.add(
+                result.database,
+                result.workers,
+                b.concurrency,
+                secs(b.wall),
+                f"{ratio:.2f}×",
+                secs(percentile(b.latencies, 50)),
+                secs(percentile(b.latencies, 95)),
+                num(b.concurrency / b.wall, 2),
+                b.llm_calls,
+                b.max_in_flight,
+                secs(b.service_cpu),
+                f"{b.service_cpu / b.wall:.0%}",
+                secs(b.fake_cpu),
+                secs(b.bench_cpu),
+                f"{b.busiest_share:.0%}",
+                secs(b.database_cpu) if result.database == "PostgreSQL" else "–",
+                secs(b.other_cpu),
+                verdict(ratio <= TARGET_RATIO),
+            )
+        table.notes.append(
+            f"{result.database}, {result.workers} worker(s): one check ({result.words:,} words) "
+            f"= {secs(result.one_check)} alone (median), {result.one_check_calls:.0f} LLM calls, "
+            f"{secs(result.one_check_cpu)} of service CPU"
+        )
+        if result.batches:
+            table.notes.append(_cpu_floor(result, max(result.batches, key=lambda b: b.concurrency)))
+    busy = [
+        f"{r.database} {r.workers} worker(s) × {b.concurrency} ({b.other_cpu / b.wall:.1f} cores)"
+        for r in results
+        for b in r.batches
+        if b.other_cpu > 0.2 * b.wall
+    ]
+    if busy:
+        table.notes.append(
+            "WARNING: other programs kept the machine busy during "
+            + ", ".join(busy)
+            + ": those rows are slower than this service alone would be"
+        )
+    table.notes.append(
+        "checks with store: false, so every batch meets the same evidence base (stored "
+        "articles would make each batch slower than the one before)"
+    )
+    table.notes.append(
+        "busiest process: its share of the service's CPU (with N workers, how evenly the checks "
+        "spread); PostgreSQL CPU: the server's processes (all of them, so also other clients'); "
+        "other programs' CPU: the machine's busy time (/proc/stat) minus service, fake LLM, "
+        "bench and PostgreSQL, i.e. what else ran on the machine meanwhile"
+    )
+    table.notes.append(
+        f"CPU/wall: service CPU seconds per second of the batch (100% = one core busy; "
+        f"{cores} cores here; one worker process runs Python on one core at a time)"
+    )
+    return table
+
+
+def _cpu_floor(result: ThroughputResults, batch: Batch) -> str:
+    """Whether the CPU the batch needed fits in the target time at all."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    parallel = min(result.workers, cores or 1)
+    floor = batch.service_cpu / parallel
+    target = TARGET_RATIO * result.one_check
+    fits = "within" if floor <= target else "more than"
+    per_check = batch.service_cpu / batch.concurrency
+    return (
+        f"{result.database}, {result.workers} worker(s), {batch.concurrency} at once: "
+        f"{secs(batch.service_cpu)} of service CPU ({per_check * 1000:.0f} ms a check); "
+        f"spread over {parallel} core(s) that alone takes {secs(floor)}, {fits} the target's "
+        f"{secs(target)}"
+    )
+
+
+__all__ = ["Batch", "ThroughputResults", "measure_throughput", "throughput_table"]

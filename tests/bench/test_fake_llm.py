@@ -1,0 +1,138 @@
+"""The benchmark's fake LLM: the service's real extractor and judge (openai + instructor, every
+mode) parse its answers, its quotes pass grounding, and its counters count what it served."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+
+import httpx
+import instructor
+import pytest
+
+from service.bench.fake_llm import FakeLLM, running, union_length
+from service.llm.base import JudgePair
+from service.llm.client import build_client
+from service.llm.judge import LLMJudge
+from service.llm.llm_extractor import LLMExtractor
+from service.models import ArticleIn
+from service.pipeline.extract import extract_claims
+from service.settings import Settings
+from tests.conftest import SEEDS
+
+MODES = ["tools", "json", "json_schema", "md_json"]
+Backends = Callable[..., tuple[LLMExtractor, LLMJudge]]
+SEED_000 = (SEEDS / "000_645ecb53b1ed8b97.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[tuple[str, FakeLLM]]:
+    with running() as server:
+        yield server
+
+
+@pytest.fixture
+def llm(fake: tuple[str, FakeLLM]) -> tuple[str, FakeLLM]:
+    url, app = fake
+    app.stats = type(app.stats)()  # what POST /reset does
+    return url, app
+
+
+@pytest.fixture
+async def backends(llm: tuple[str, FakeLLM]) -> AsyncIterator[Backends]:
+    """backends(mode) -> (LLMExtractor, LLMJudge) on the fake server, as the factory builds
+    them: one openai client, closed after the test."""
+    clients: list[instructor.AsyncInstructor] = []
+
+    def make(mode: str = "tools") -> tuple[LLMExtractor, LLMJudge]:
+        values = {"llm_base_url": llm[0], "llm_api_key": "bench", "llm_mode": mode}
+        settings = Settings(_env_file=None, seed_dir=None, **values)  # type: ignore[call-arg]
+        clients.append(build_client(settings))
+        return LLMExtractor(settings, client=clients[-1]), LLMJudge(settings, client=clients[-1])
+
+    yield make
+    for client in clients:
+        await client.client.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_extraction_answers_parse_and_ground(
+    llm: tuple[str, FakeLLM], backends: Backends, mode: str
+) -> None:
+    _, app = llm
+    extractor, _ = backends(mode)
+    article = ArticleIn(text=SEED_000, source="Wire", published_at=datetime(2024, 8, 13, 8))
+    result = await extract_claims(article, extractor)
+
+    assert len(result.claims) >= 8
+    assert result.dropped == 0  # every quote is verbatim article text
+    smirnov = next(c for c in result.claims if "12 people had been killed" in c.quote)
+    assert smirnov.claimant == "Alexei Smirnov"
+    assert [(q.value, q.measure) for q in smirnov.quantities] == [
+        (12, "people killed"),
+        (121, "people injured"),
+    ]
+    monday = next(c for c in result.claims if c.quote.startswith("Putin held a meeting"))
+    assert monday.time is not None and monday.time.date.isoformat() == "2024-08-12"
+
+    served = app.stats.extraction
+    assert served.calls == result.usage.llm_calls == 1
+    assert served.prompt_tokens == result.usage.prompt_tokens > 1000  # reported in `usage`
+    assert served.completion_tokens == result.usage.completion_tokens > 0
+    assert app.stats.judge.calls == 0
+
+
+async def test_long_article_one_call_per_chunk(
+    llm: tuple[str, FakeLLM], backends: Backends
+) -> None:
+    _, app = llm
+    extractor, _ = backends()
+    text = "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(SEEDS.glob("*.txt")))
+    result = await extract_claims(ArticleIn(text=text), extractor, chunk_tokens=800)
+
+    assert result.usage.llm_calls == app.stats.extraction.calls >= 4
+    assert result.dropped == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_judge_answers_every_pair(
+    llm: tuple[str, FakeLLM], backends: Backends, mode: str
+) -> None:
+    _, app = llm
+    _, judge = backends(mode)
+    pairs = [
+        JudgePair("c0-e1", "12 people were killed.", "12 were killed", "12 died.", "12 died"),
+        JudgePair("c0-e2", "12 people were killed.", "12 were killed", "Putin met.", "He met"),
+        JudgePair("c1-e1", "28 villages were taken.", "28 villages", "12 died.", "12 died"),
+    ]
+    judging = await judge.judge(pairs)
+
+    relations = {j.pair_id: j.relation for j in judging.judgements}
+    assert relations == {"c0-e1": "supports", "c0-e2": "unrelated", "c1-e1": "unrelated"}
+    assert app.stats.judge.calls == judging.usage.llm_calls == 1
+    assert app.stats.judge.prompt_tokens == judging.usage.prompt_tokens > 0
+    assert app.stats.extraction.calls == 0
+
+
+async def test_stats_reset_and_config_over_http(
+    llm: tuple[str, FakeLLM], backends: Backends
+) -> None:
+    url, app = llm
+    _, judge = backends()
+    await judge.judge([JudgePair("p", "1 a", "1 a", "1 b", "1 b")])
+    async with httpx.AsyncClient(base_url=url.removesuffix("/v1")) as client:
+        stats = (await client.get("/stats")).json()
+        assert stats["judge"]["calls"] == 1 and stats["max_in_flight"] == 1
+        assert stats["busy_seconds"] > 0
+        assert (await client.post("/reset")).json()["judge"]["calls"] == 0
+        config = (await client.post("/config", json={"judge_latency": 0.05})).json()
+        assert config["judge_latency"] == 0.05
+        refused = await client.post("/v1/chat/completions", json={"messages": []})
+        assert refused.status_code == 400
+    app.config.judge_latency = None
+    assert app.stats.rejected == 1
+
+
+def test_union_counts_overlaps_once() -> None:
+    assert union_length([(0, 2), (1, 3), (5, 6), (5.5, 5.7)]) == pytest.approx(4.0)
+    assert union_length([]) == 0
