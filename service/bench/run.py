@@ -131,6 +131,11 @@ async def run_bench(
                                     )
                                 )
                                 peaks.append((database, workers, await watch.stop()))
+                        except processes.BenchError as exc:
+                            # The service's own log says why; its folder is about to go.
+                            raise processes.BenchError(
+                                f"{exc}\nservice log: {service.tail(30)}"
+                            ) from None
                         finally:
                             await driver.close()
     report.machine["load average (1 min)"] = (

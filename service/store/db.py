@@ -20,8 +20,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 7_202_611
 # SQLSTATE classes with which PostgreSQL says it cannot serve now, whatever the query:
 # 08 connection exception, 53 insufficient resources ("too many connections", disk full),
-# 57 operator intervention (shutting down, starting up, session terminated), 58 system error.
-_PG_UNAVAILABLE = ("08", "53", "57", "58")
+# 57 operator intervention (shutting down, starting up, session terminated), 58 system error,
+# 40 transaction rollback (deadlock, serialization failure): the same request may succeed later.
+_PG_UNAVAILABLE = ("08", "40", "53", "57", "58")
 
 
 # A database that accepts connections but never answers (a network partition) must not hang

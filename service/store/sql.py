@@ -151,7 +151,9 @@ class SqlStore:
                 "prompt_version": j.prompt_version or "",
                 "created_at": now,
             }
-            for key, j in judgements.items()
+            # Sorted: a check's judge batches (and other checks) write overlapping keys at
+            # once, and unique-index waits taken in different orders deadlocked on PostgreSQL.
+            for key, j in sorted(judgements.items())
         ]
         async with self._session() as session:  # executemany: compiled once, not per batch
             await session.execute(self._insert(JudgementRow).on_conflict_do_nothing(), rows)

@@ -71,3 +71,19 @@ async def test_another_model_prompt_or_text_asks_again(store: SqlStore) -> None:
     ]:
         await CachingJudge(inner, store).judge([request])
         assert inner.sent == [["p"]], (inner, request)
+
+
+async def test_concurrent_writes_of_overlapping_pairs_do_not_deadlock(store: SqlStore) -> None:
+    """A check's judge batches run at once and may share pairs; PostgreSQL deadlocked when two
+    transactions inserted the same keys in opposite orders (found by the benchmark)."""
+    import asyncio
+
+    from service.store.base import CachedJudgement
+
+    for round_ in range(5):
+        keys = [f"{round_}-{n:03d}" for n in range(200)]
+        answer = CachedJudgement("unrelated", "-", "m", "p")
+        forward = {key: answer for key in keys}
+        backward = {key: answer for key in reversed(keys)}
+        await asyncio.gather(store.cache_judgements(forward), store.cache_judgements(backward))
+        assert len(await store.cached_judgements(keys)) == 200
