@@ -268,7 +268,8 @@ def retrieval_table(rows: list[RetrievalRow]) -> Table:
     table.notes = [
         "synthetic corpus (service.bench.synthetic): events with their own places, people and "
         "figures, five outlets each, ~10 claims an article, in shared news vocabulary; the store "
-        "grows through the sizes, statistics refreshed (ANALYZE) as autovacuum would",
+        "grows through the sizes; after each load PostgreSQL gets the VACUUM ANALYZE its "
+        "autovacuum would run (SQLite: ANALYZE)",
         "a search: Store.search_claims for one claim of a further outlet on a random stored "
         "event, through a pooled connection, result rows turned into models (what a check does "
         "per claim); recall: share of searches that found a claim of their own event",
