@@ -19,6 +19,7 @@ It runs on the handful of articles cited for one check, so comparing every pair 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from functools import lru_cache
@@ -44,6 +45,30 @@ def containment(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) ->
     return len(a & b) / min(len(a), len(b))
 
 
+# Containment of pairs of texts seen before, by the texts' digests. The same stored articles are
+# cited check after check, so of the k² pairs a check needs only the k with its own text are new
+# (the pairwise intersections were most of the grouping's CPU). Bounded; oldest out first.
+_PAIRS: dict[tuple[bytes, bytes], float] = {}
+MAX_PAIRS = 50_000
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def _known_containment(
+    key_a: bytes, a: frozenset[tuple[str, ...]], key_b: bytes, b: frozenset[tuple[str, ...]]
+) -> float:
+    key = (key_a, key_b) if key_a <= key_b else (key_b, key_a)  # containment is symmetric
+    value = _PAIRS.get(key)
+    if value is None:
+        value = containment(a, b)
+        if len(_PAIRS) >= MAX_PAIRS:
+            del _PAIRS[next(iter(_PAIRS))]
+        _PAIRS[key] = value
+    return value
+
+
 def group_near_duplicates(
     texts: Mapping[int, str], threshold: float = NEAR_DUPLICATE_CONTAINMENT
 ) -> dict[int, int]:
@@ -57,8 +82,9 @@ def group_near_duplicates(
         return x
 
     sets = {article_id: shingles(text) for article_id, text in texts.items()}
+    keys = {article_id: _digest(text) for article_id, text in texts.items()}
     for a, b in combinations(sets, 2):
-        if containment(sets[a], sets[b]) >= threshold:
+        if _known_containment(keys[a], sets[a], keys[b], sets[b]) >= threshold:
             ra, rb = root(a), root(b)
             parent[max(ra, rb)] = min(ra, rb)  # the smaller id stays the root, naming the group
     return {article_id: root(article_id) for article_id in texts}

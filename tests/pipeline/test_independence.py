@@ -92,3 +92,25 @@ def test_threshold_is_a_parameter() -> None:
 def test_shingles_ignore_case_and_punctuation() -> None:
     assert shingles("Russia’s forces, advancing!") == shingles("russia s forces advancing")
     assert len(shingles("one two three four five")) == 2
+
+
+def test_pairs_seen_before_are_not_intersected_again(monkeypatch) -> None:
+    """The stored articles are cited check after check: only pairs with a new text cost work."""
+    from service.pipeline import independence
+
+    computed: list[int] = []
+    real = independence.containment
+
+    def counting(a, b):
+        computed.append(1)
+        return real(a, b)
+
+    monkeypatch.setattr(independence, "containment", counting)
+    monkeypatch.setattr(independence, "_PAIRS", {})
+    stored = dict(SEEDS)
+    first = group_near_duplicates({**stored, -1: "A draft about something else entirely."})
+    assert len(computed) == 15  # 6 texts: every pair once
+    computed.clear()
+    again = group_near_duplicates({**stored, -2: "Another draft, on another topic."})
+    assert len(computed) == 5  # only the new text against the five known ones
+    assert {k: v for k, v in again.items() if k > 0} == {k: v for k, v in first.items() if k > 0}
