@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import random
 import statistics
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import text
 
 from service.bench import synthetic
 from service.pipeline.retrieve import CANDIDATES_PER_QUERY, search_terms
-from service.store import db
+from service.store.scratch import scratch_store
 from service.store.sql import SqlStore
 
 
@@ -37,35 +32,6 @@ class RetrievalRow:
     p95_ms: float
     max_ms: float
     recall: float  # share of queries that found a claim of their own event
-
-
-@asynccontextmanager
-async def bench_store(backend: str, postgres_url: str | None) -> AsyncIterator[SqlStore]:
-    """A fresh, migrated store; PostgreSQL in a throwaway schema that is dropped afterwards."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            store = SqlStore(db.create_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"))
-            await db.migrate(store.engine)
-            try:
-                yield store
-            finally:
-                await store.close()
-        return
-    assert postgres_url, "PostgreSQL needs a URL"
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = db.create_engine(postgres_url, pooled=False)
-    async with admin.begin() as conn:
-        await conn.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = db.create_engine(postgres_url, server_settings={"search_path": schema})
-    store = SqlStore(engine)
-    try:
-        await db.migrate(engine)
-        yield store
-    finally:
-        await store.close()
-        async with admin.begin() as conn:
-            await conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        await admin.dispose()
 
 
 async def _settle(store: SqlStore) -> None:
@@ -110,7 +76,7 @@ async def retrieval_section(
 ) -> list[RetrievalRow]:
     rows: list[RetrievalRow] = []
     for backend in backends:
-        async with bench_store(backend, postgres_url) as store:
+        async with scratch_store(backend, postgres_url, prefix="bench") as store:
             events = 0
             claims = 0
             for size in sorted(sizes):

@@ -22,25 +22,19 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
 import respx
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
+from service.errors import StoreUnavailable
 from service.llm.judge import JudgementList, LLMJudge
 from service.llm.llm_extractor import LLMExtractor
 from service.models import ArticleIn, CheckIn, CheckReport
 from service.pipeline.run import Pipeline
 from service.settings import Settings
-from service.store import db
+from service.store.scratch import scratch_store
 from service.store.sql import SqlStore
 from tests.recording import (
     RECORDINGS,
@@ -180,43 +174,6 @@ async def run_scenario(pipeline: Pipeline) -> CheckReport:
     return await pipeline.check(request)
 
 
-@asynccontextmanager
-async def fresh_store(backend: str) -> AsyncIterator[SqlStore]:
-    """An empty, migrated store: a temporary SQLite file, or a throwaway PostgreSQL schema."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = db.create_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'build.db'}")
-            await db.migrate(engine)
-            store = SqlStore(engine)
-            try:
-                yield store
-            finally:
-                await store.close()
-        return
-    schema = f"build_{uuid.uuid4().hex[:12]}"
-    admin = db.create_engine(PG_URL)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except (OSError, SQLAlchemyError) as exc:
-        await admin.dispose()
-        raise SystemExit(
-            f"PostgreSQL unreachable at {PG_URL} ({exc}); start it or pass --sqlite-only"
-        ) from exc
-    try:
-        engine = db.create_engine(PG_URL, pooled=False, server_settings={"search_path": schema})
-        await db.migrate(engine)
-        store = SqlStore(engine)
-        try:
-            yield store
-        finally:
-            await store.close()
-    finally:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
-
-
 def _estimate(text: str, chars_per_token: float) -> int:
     return round(len(text) / chars_per_token)
 
@@ -267,7 +224,7 @@ async def build(backends: list[str]) -> None:
     answers = Judged()
     for backend in backends:
         before = len(answers.saved)
-        async with fresh_store(backend) as store:
+        async with scratch_store(backend, PG_URL, prefix="build") as store:
             pipeline = llm_pipeline(store, settings)
             with respx.mock() as router:
                 router.post(path__regex=r"/chat/completions$").mock(side_effect=answers)
@@ -293,7 +250,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
     args = parser.parse_args()
-    asyncio.run(build(["sqlite"] if args.sqlite_only else ["sqlite", "postgresql"]))
+    try:
+        asyncio.run(build(["sqlite"] if args.sqlite_only else ["sqlite", "postgresql"]))
+    except StoreUnavailable as exc:
+        raise SystemExit(f"{exc.detail}; start it or pass --sqlite-only") from exc
 
 
 if __name__ == "__main__":
