@@ -31,8 +31,23 @@ class LLMCount:
         return cls(own["calls"], own["prompt_tokens"], own["completion_tokens"])
 
 
+class BothKinds:
+    """Totals over extraction and judge calls, for anything that counts both."""
+
+    extraction: LLMCount
+    judge: LLMCount
+
+    @property
+    def calls(self) -> int:
+        return self.extraction.calls + self.judge.calls
+
+    @property
+    def tokens(self) -> int:
+        return self.extraction.tokens + self.judge.tokens
+
+
 @dataclass
-class Measured:
+class Measured(BothKinds):
     """One check: its wall time as the client saw it, and what the LLM served for it."""
 
     words: int
@@ -46,14 +61,6 @@ class Measured:
     @property
     def overhead(self) -> float:
         return self.wall - self.llm_busy
-
-    @property
-    def calls(self) -> int:
-        return self.extraction.calls + self.judge.calls
-
-    @property
-    def tokens(self) -> int:
-        return self.extraction.tokens + self.judge.tokens
 
 
 class Driver:

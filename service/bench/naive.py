@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from service.bench.articles import BenchArticle
-from service.bench.driver import Driver, LLMCount
+from service.bench.driver import BothKinds, Driver, LLMCount
 from service.llm.base import JudgePair
 from service.llm.client import build_client
 from service.llm.judge import LLMJudge
@@ -28,19 +28,11 @@ CONCURRENT_CALLS = 16  # only how fast the bench gets through it; the counts do 
 
 
 @dataclass
-class NaiveRun:
+class NaiveRun(BothKinds):
     claims: int
     pairs: int
     extraction: LLMCount
     judge: LLMCount
-
-    @property
-    def calls(self) -> int:
-        return self.extraction.calls + self.judge.calls
-
-    @property
-    def tokens(self) -> int:
-        return self.extraction.tokens + self.judge.tokens
 
 
 class NaiveDesign:
