@@ -50,11 +50,9 @@ class Pipeline:
         # Evidence comes only from other articles; the same text stored earlier is this one.
         exclude = {existing.id} if existing else set()
         candidates = await retrieve(claims, self.store, exclude)
-        if existing is None and (same := await self.store.find_article(digest)) is not None:
+        if existing is None and (same := await self.store.article_id(digest)) is not None:
             # Stored while we searched (a concurrent ingest of this text): still this article.
-            candidates = [
-                [c for c in found if c.claim.article_id != same.id] for found in candidates
-            ]
+            candidates = [[c for c in found if c.claim.article_id != same] for found in candidates]
         # Pairs judged before are answered from the store: a repeated check costs no LLM call.
         judge = CachingJudge(self.judge, self.store) if self.judge else None
         assessment = await assess(

@@ -55,6 +55,10 @@ class Store(Protocol):
 
     async def find_article(self, content_hash: str) -> ArticleOut | None: ...
 
+    async def article_id(self, content_hash: str) -> int | None:
+        """The id of the article with this content hash, without loading it."""
+        ...
+
     async def cached_extraction(self, key: ExtractionKey) -> tuple[list[ClaimData], int] | None:
         """(claims, dropped) this text gave this extractor/model/prompt before, if any."""
         ...

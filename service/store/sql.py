@@ -92,6 +92,12 @@ class SqlStore:
             )
             return await _article_out(session, row) if row else None
 
+    async def article_id(self, content_hash: str) -> int | None:
+        async with self._session() as session:
+            return await session.scalar(
+                select(ArticleRow.id).where(ArticleRow.content_hash == content_hash)
+            )
+
     async def cached_extraction(self, key: ExtractionKey) -> tuple[list[ClaimData], int] | None:
         async with self._session() as session:
             row = await session.scalar(

@@ -125,3 +125,9 @@ async def test_migrations_are_current_and_idempotent(store: SqlStore) -> None:
     current, head = await store.ready()
     assert current == head == db.head_revision()
     assert await db.migrate(store.engine) == head
+
+
+async def test_article_id_finds_a_stored_text_by_its_hash(store: SqlStore) -> None:
+    article, _ = await store_text(store, claims=[claim("Smirnov said", 0)])
+    assert await store.article_id(content_hash(TEXT)) == article.id
+    assert await store.article_id(content_hash("Some other text.")) is None
