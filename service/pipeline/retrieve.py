@@ -20,6 +20,7 @@ from service.store.base import Candidate, Store
 MAX_TERMS = 24
 CANDIDATES_PER_QUERY = 30  # what the index returns per claim, before re-ranking
 SEARCH_CONCURRENCY = 4  # batches of claims searched at once (each holds a connection)
+SEARCH_BATCH_MIN = 16  # claims per batch at least: a batch is one statement, a session costs
 KEEP_PER_CLAIM = 12  # what comparison sees per claim (rules are cheap; the judge sees fewer)
 
 _WORDS = re.compile(r"\w+")
@@ -89,14 +90,15 @@ async def retrieve(
     """Candidates for each claim, in claim order; never from the excluded articles.
 
     The claims go to the store in at most SEARCH_CONCURRENCY batches at once, each one call
-    (one connection, one lookup of word counts): bounded, since a connection per claim would
-    ask the database for as many as the article has claims (500 claims exhausted
-    PostgreSQL's max_connections in a test), and cheap, since 10,000 claims then cost a few
-    sessions, not 10,000.
+    (one connection, one lookup of word counts, one index statement): bounded, since a
+    connection per claim would ask the database for as many as the article has claims (500
+    claims exhausted PostgreSQL's max_connections in a test), and cheap, since 10,000 claims
+    then cost a few sessions, not 10,000. A short article is one batch: under load, the
+    sessions a check opens are CPU every other check waits for.
     """
     if not claims:
         return []
-    size = math.ceil(len(claims) / SEARCH_CONCURRENCY)
+    size = max(math.ceil(len(claims) / SEARCH_CONCURRENCY), SEARCH_BATCH_MIN)
     batches = [claims[i : i + size] for i in range(0, len(claims), size)]
     found = await asyncio.gather(
         *(

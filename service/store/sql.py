@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import bindparam, column, delete, func, literal_column, select, table, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -21,11 +21,11 @@ from service.models import (
     ArticleSummary,
     CheckReport,
     ClaimData,
-    ClaimOut,
     Page,
 )
 from service.store import db, jobs, terms
 from service.store.base import CachedJudgement, Candidate, ExtractionKey
+from service.store.search import ClaimSearch, claim_out
 from service.store.tables import (
     ArticleRow,
     CheckRow,
@@ -37,9 +37,7 @@ from service.store.tables import (
 
 # Errors that mean "the database is not there", as opposed to a bug in a query.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError)
-# Search terms reach the FTS query syntax only as plain words, so no input can inject operators.
 _WORD = re.compile(r"^\w+$")
-_FTS = table("claims_fts", column("rowid"))
 
 
 class SqlStore:
@@ -47,6 +45,7 @@ class SqlStore:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self._search = ClaimSearch(engine.dialect.name)
 
     @classmethod
     def from_url(cls, url: str) -> SqlStore:
@@ -206,58 +205,13 @@ class SqlStore:
     async def search_claims(
         self, queries: Sequence[list[str]], exclude_articles: Collection[int], limit: int
     ) -> list[list[Candidate]]:
-        # One session for the whole batch: its word counts in one lookup, then one index
-        # query per claim that has a word worth asking for (a claim with none costs nothing).
+        # Search terms reach the FTS query syntax only as plain words: no input injects
+        # operators. A claim with no word worth asking for costs nothing.
         cleaned = [list(dict.fromkeys(t.lower() for t in q if _WORD.match(t))) for q in queries]
         if not any(cleaned):
             return [[] for _ in cleaned]
-        sqlite = self.engine.dialect.name == "sqlite"
-        query = self._search_query(sqlite, exclude_articles, limit)
-        results: list[list[Candidate]] = []
         async with self._session() as session:
-            counts = await terms.frequencies(session, {w for words in cleaned for w in words})
-            connection = await session.connection()
-            for words in cleaned:
-                picked = terms.pick(words, counts)
-                if not picked:
-                    results.append([])
-                    continue
-                match = " OR ".join(f'"{w}"' for w in picked) if sqlite else " | ".join(picked)
-                rows = (await connection.execute(query, {"q": match})).all()
-                results.append([_candidate(row) for row in rows])
-        return results
-
-    def _search_query(self, sqlite: bool, exclude_articles: Collection[int], limit: int):
-        """The index ranks its matches and keeps the best; only those few rows are then
-        joined to their articles. Plain rows, not ORM objects: this is a check's hot path."""
-        if sqlite:
-            # bm25 is lower-is-better; entities (third column) weigh double.
-            score = literal_column("bm25(claims_fts, 1.0, 1.0, 2.0)")
-            ranked = (
-                select(ClaimRow.id, (-score).label("rank"))
-                .join(_FTS, _FTS.c.rowid == ClaimRow.id)
-                .where(text("claims_fts MATCH :q"))
-                .order_by(score, ClaimRow.id)
-            )
-        else:
-            tsquery = func.to_tsquery(literal_column("'english'::regconfig"), bindparam("q"))
-            search = literal_column("claims.search")
-            rank = func.ts_rank(search, tsquery)
-            ranked = (
-                select(ClaimRow.id, rank.label("rank"))
-                .where(search.op("@@")(tsquery))
-                .order_by(rank.desc(), ClaimRow.id)
-            )
-        if exclude_articles:
-            ranked = ranked.where(ClaimRow.article_id.not_in(list(exclude_articles)))
-        top = ranked.limit(limit).subquery()
-        claims = ClaimRow.__table__
-        return (
-            select(claims, ArticleRow.source, ArticleRow.url, ArticleRow.title, top.c.rank)
-            .join(top, top.c.id == claims.c.id)
-            .join(ArticleRow, ArticleRow.id == claims.c.article_id)
-            .order_by(top.c.rank.desc(), top.c.id)  # ties in a stable order, on both backends
-        )
+            return await self._search.run(session, cleaned, sorted(exclude_articles), limit)
 
     async def article_texts(self, article_ids: Collection[int]) -> dict[int, str]:
         if not article_ids:
@@ -351,31 +305,11 @@ def _claim_row(article_id: int, claim: ClaimData) -> ClaimRow:
 
 def _candidate(row: Any) -> Candidate:
     return Candidate(
-        claim=_claim_out(row),
+        claim=claim_out(row),
         source=row.source,
         url=row.url,
         title=row.title,
         rank=float(row.rank),
-    )
-
-
-def _claim_out(row: Any) -> ClaimOut:
-    """A claim from its ORM object or a plain result row (they share attribute names)."""
-    return ClaimOut.model_validate(
-        {
-            "id": row.id,
-            "article_id": row.article_id,
-            "statement": row.statement,
-            "quote": row.quote,
-            "span": (row.span_start, row.span_end),
-            "claimant": row.claimant,
-            "entities": row.entities,
-            "quantities": row.quantities,
-            "time": row.time,
-            "extractor": row.extractor,
-            "model": row.model,
-            "prompt_version": row.prompt_version,
-        }
     )
 
 
@@ -392,7 +326,7 @@ async def _article_out(session: AsyncSession, row: ArticleRow) -> ArticleOut:
         published_at=row.published_at,
         content_hash=row.content_hash,
         created_at=row.created_at,
-        claims=[_claim_out(claim) for claim in claims],
+        claims=[claim_out(claim) for claim in claims],
     )
 
 

@@ -1,0 +1,168 @@
+"""The store's side of retrieve: many claims' index searches in one statement, and a cache of
+the stored claims they find.
+
+A check searches once per claim, and under load every statement and every row turned into a
+model costs CPU the whole service shares. So a batch of claims is one round trip: each claim's
+index query ranks and limits on its own, and the parts are joined by UNION ALL into a statement
+that returns only (query, claim id, stamp, rank). The claims found are then read, in one more
+statement, only where this process has not read them before: stored claims never change (an
+article is added or deleted whole), and the claims of the event a newsroom is checking are
+found again and again.
+
+The cache key is the claim's id with its created_at stamp, not the id alone: SQLite may hand a
+deleted claim's id to a new claim, and another worker process's cache would not know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cachetools import LRUCache
+from sqlalchemy import (
+    bindparam,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+    text,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.models import ClaimOut
+from service.store import terms
+from service.store.base import Candidate
+from service.store.tables import ArticleRow, ClaimRow
+
+# ~3 KB a claim with its article's names: about 30 MB per process when full.
+CACHE_CLAIMS = 10_000
+
+_FTS = table("claims_fts", column("rowid"))
+_CLAIMS = ClaimRow.__table__
+_STAMP = literal_column("claims.created_at")  # raw, only compared: no type conversion
+
+
+@dataclass(frozen=True)
+class _Found:
+    claim: ClaimOut
+    source: str | None
+    url: str | None
+    title: str | None
+
+
+class ClaimSearch:
+    """One per store (per process): the statements it has built, the claims it has read."""
+
+    def __init__(self, dialect: str) -> None:
+        self.sqlite = dialect == "sqlite"
+        self._statements: dict[tuple[int, bool, int], Any] = {}
+        self._found: LRUCache[tuple[int, Any], _Found] = LRUCache(CACHE_CLAIMS)
+        self._read = (
+            select(_CLAIMS, _STAMP.label("stamp"), ArticleRow.source, ArticleRow.url)
+            .add_columns(ArticleRow.title)
+            .join(ArticleRow, ArticleRow.id == _CLAIMS.c.article_id)
+            .where(_CLAIMS.c.id.in_(bindparam("ids", expanding=True)))
+        )
+
+    async def run(
+        self,
+        session: AsyncSession,
+        queries: Sequence[list[str]],
+        exclude_articles: Sequence[int],
+        limit: int,
+    ) -> list[list[Candidate]]:
+        """Candidates per query of lower-cased plain words (best first, ties by id)."""
+        counts = await terms.frequencies(session, {w for words in queries for w in words})
+        params: dict[str, Any] = {}
+        asked: list[int] = []
+        for index, words in enumerate(queries):
+            picked = terms.pick(words, counts)
+            if picked:
+                match = " OR ".join(f'"{w}"' for w in picked) if self.sqlite else " | ".join(picked)
+                params[f"q{len(asked)}"] = match
+                asked.append(index)
+        results: list[list[Candidate]] = [[] for _ in queries]
+        if not asked:
+            return results
+        if exclude_articles:
+            params["exclude"] = list(exclude_articles)
+        statement = self._statement(len(asked), bool(exclude_articles), limit)
+        hits = (await session.execute(statement, params)).all()
+
+        missing = [hit.id for hit in hits if (hit.id, hit.stamp) not in self._found]
+        if missing:
+            rows = await session.execute(self._read, {"ids": sorted(set(missing))})
+            for row in rows:
+                self._found[(row.id, row.stamp)] = _Found(
+                    claim_out(row), row.source, row.url, row.title
+                )
+        for hit in sorted(hits, key=lambda h: (h.q, -h.rank, h.id)):
+            found = self._found.get((hit.id, hit.stamp))
+            if found is None:  # deleted between the two statements: it is no evidence now
+                continue
+            results[asked[hit.q]].append(
+                Candidate(found.claim, found.source, found.url, found.title, float(hit.rank))
+            )
+        return results
+
+    def _statement(self, parts: int, exclude: bool, limit: int):
+        key = (parts, exclude, limit)
+        if key not in self._statements:
+            ranked = [self._ranked(i, exclude, limit).subquery(f"s{i}") for i in range(parts)]
+            self._statements[key] = union_all(*(select(*part.c) for part in ranked))
+        return self._statements[key]
+
+    def _ranked(self, index: int, exclude: bool, limit: int):
+        """One claim's search: the index ranks its matches and keeps the best `limit`."""
+        if self.sqlite:
+            # bm25 is lower-is-better; entities (third column) weigh double.
+            score = literal_column("bm25(claims_fts, 1.0, 1.0, 2.0)")
+            query = (
+                select(literal(index).label("q"), _CLAIMS.c.id, _STAMP.label("stamp"))
+                .add_columns((-score).label("rank"))
+                .join(_FTS, _FTS.c.rowid == _CLAIMS.c.id)
+                .where(text(f"claims_fts MATCH :q{index}"))
+                .order_by(score, _CLAIMS.c.id)
+            )
+        else:
+            tsquery = func.to_tsquery(
+                literal_column("'english'::regconfig"), bindparam(f"q{index}")
+            )
+            search = literal_column("claims.search")
+            rank = func.ts_rank(search, tsquery)
+            query = (
+                select(literal(index).label("q"), _CLAIMS.c.id, _STAMP.label("stamp"))
+                .add_columns(rank.label("rank"))
+                .where(search.op("@@")(tsquery))
+                .order_by(rank.desc(), _CLAIMS.c.id)
+            )
+        if exclude:
+            query = query.where(_CLAIMS.c.article_id.not_in(bindparam("exclude", expanding=True)))
+        return query.limit(limit)
+
+
+def claim_out(row: Any) -> ClaimOut:
+    """A claim from its ORM object or a plain result row (they share attribute names)."""
+    return ClaimOut.model_validate(
+        {
+            "id": row.id,
+            "article_id": row.article_id,
+            "statement": row.statement,
+            "quote": row.quote,
+            "span": (row.span_start, row.span_end),
+            "claimant": row.claimant,
+            "entities": row.entities,
+            "quantities": row.quantities,
+            "time": row.time,
+            "extractor": row.extractor,
+            "model": row.model,
+            "prompt_version": row.prompt_version,
+        }
+    )
+
+
+__all__ = ["CACHE_CLAIMS", "ClaimSearch", "claim_out"]

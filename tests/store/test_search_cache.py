@@ -1,0 +1,84 @@
+"""Searching many claims at once, and the cache of stored claims a search has read."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from service.models import ArticleIn, ClaimData
+from service.pipeline.ingest import content_hash
+from service.store.sql import SqlStore
+
+
+def claim(sentence: str, text_: str, entities: list[str] | None = None) -> ClaimData:
+    start = text_.index(sentence)
+    return ClaimData(
+        statement=sentence,
+        quote=sentence,
+        span=(start, start + len(sentence)),
+        entities=entities or [],
+        extractor="test",
+    )
+
+
+async def add(store: SqlStore, sentences: list[str], source: str) -> int:
+    text_ = " ".join(sentences)
+    claims = [claim(s, text_) for s in sentences]
+    article = ArticleIn(text=text_, source=source)
+    stored, _ = await store.add_article(article, content_hash(text_), claims)
+    return stored.id
+
+
+def statements(store: SqlStore) -> list[str]:
+    seen: list[str] = []
+    event.listen(
+        store.engine.sync_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: seen.append(statement),
+    )
+    return seen
+
+
+async def test_a_batch_is_one_index_statement_and_answers_each_query_in_order(store) -> None:
+    await add(store, ["Officials evacuated Sudzha on Monday.", "Troops crossed near Kursk."], "A")
+    await add(store, ["Sudzha was evacuated by officials.", "Belgorod shelled overnight."], "B")
+    seen = statements(store)
+    found = await store.search_claims([["sudzha"], ["nowhere"], ["kursk", "troops"]], (), 10)
+    assert [[c.claim.statement for c in hits] for hits in found] == [
+        ["Officials evacuated Sudzha on Monday.", "Sudzha was evacuated by officials."],
+        [],
+        ["Troops crossed near Kursk."],
+    ]
+    assert [c.source for c in found[0]] == ["A", "B"]
+    # Word counts, one statement for all the index searches, one read of the claims found.
+    selects = [s for s in seen if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3, seen
+
+
+async def test_claims_read_once_are_served_from_the_cache(store) -> None:
+    await add(store, ["Officials evacuated Sudzha on Monday."], "A")
+    first = await store.search_claims([["sudzha"]], (), 10)
+    seen = statements(store)
+    again = await store.search_claims([["sudzha"]], (), 10)
+    assert again == first
+    assert not any("claims.quantities" in s for s in seen), "the claim was read again"
+
+
+async def test_excluded_articles_are_left_out(store) -> None:
+    a = await add(store, ["Officials evacuated Sudzha on Monday."], "A")
+    await add(store, ["Sudzha was evacuated by officials."], "B")
+    (found,) = await store.search_claims([["sudzha"]], [a], 10)
+    assert [c.source for c in found] == ["B"]
+
+
+async def test_a_reused_claim_id_never_serves_the_deleted_claim(store) -> None:
+    # SQLite gives the highest deleted rowid to the next row; another worker's cache still
+    # holds the deleted claim under that id. The stamp tells them apart.
+    other = SqlStore(store.engine)  # a second process's store: its own cache
+    first = await add(store, ["Officials evacuated Sudzha on Monday."], "A")
+    (before,) = await other.search_claims([["sudzha"]], (), 10)
+    await store.delete_article(first)
+    await add(store, ["Sudzha shelters opened on Tuesday."], "B")
+    (after,) = await other.search_claims([["sudzha"]], (), 10)
+    assert [c.claim.statement for c in after] == ["Sudzha shelters opened on Tuesday."]
+    assert [c.source for c in after] == ["B"]
+    assert before[0].claim.statement != after[0].claim.statement
