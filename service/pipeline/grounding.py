@@ -9,6 +9,7 @@ included, must match: a quote that differs in wording is not grounded.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from bisect import bisect_left
 from functools import lru_cache
@@ -33,6 +34,13 @@ _FOLD = str.maketrans(
 _EDGE_LEAD = "'\" "
 _EDGE_TRAIL = "'\" .,;:"
 
+# The fast path of `fold`. Printable ASCII that `_FOLD` leaves alone (NFKC never changes
+# ASCII) folds to itself 1:1, single spaces between such characters included; a run of ASCII
+# whitespace folds to one space. A run stops before its last character if a non-ASCII one
+# follows, since that could be a combining mark that must be normalized with it.
+_PLAIN = re.escape("".join(c for c in map(chr, range(0x21, 0x7F)) if c.translate(_FOLD) == c))
+_FAST_RUN = re.compile(rf"(?:[{_PLAIN}]+(?: [{_PLAIN}]+)*|([\t-\r ]+))(?![^\x00-\x7f])")
+
 
 def _joins_previous(ch: str) -> bool:
     # Combining marks and Hangul vowel/final jamo compose with the preceding character, so
@@ -51,6 +59,22 @@ def fold(text: str) -> tuple[str, list[int], list[int]]:
     ends: list[int] = []
     i, n = 0, len(text)
     while i < n:
+        if run := _FAST_RUN.match(text, i):
+            j = run.end()
+            if not run.group(1):
+                out += run.group()
+                # starts and ends share the int objects: allocating them dominates long texts
+                offsets = list(range(i, j + 1))
+                starts += offsets[:-1]
+                ends += offsets[1:]
+            elif out and out[-1] == " ":
+                ends[-1] = j
+            else:
+                out.append(" ")
+                starts.append(i)
+                ends.append(j)
+            i = j
+            continue
         j = i + 1
         while j < n and _joins_previous(text[j]):
             j += 1
