@@ -12,10 +12,13 @@ every failure ends as a domain error:
 
 from __future__ import annotations
 
+import copy
+import functools
 from typing import Any, TypeVar
 
 import instructor
 import openai
+from instructor import OpenAISchema
 from instructor.core import Hooks, IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel, ValidationError
 
@@ -26,6 +29,32 @@ from service.llm.prompts import Prompt, load_prompt
 from service.llm.retry import Sleep, api_error, describe, llm_error, llm_retrying
 from service.models import Usage
 from service.settings import Settings
+
+
+class ResponseModel(OpenAISchema):
+    """The base of every response model sent through ask_structured: its schema is built once.
+
+    instructor (1.17, `prepare_response_model`) wraps a response model that is not already an
+    `OpenAISchema` in a brand-new pydantic subclass (`create_model`) on EVERY call, so its
+    per-class `lru_cache` on `generate_openai_schema` never hits: each request rebuilt the
+    model and its JSON schema, milliseconds of CPU. An `OpenAISchema` subclass is used as it
+    is, so instructor's cache serves the tool schema (TOOLS mode) after the first call.
+    The JSON modes call `model_json_schema()` on every request themselves: that default
+    schema is cached here, per class, and handed out as a copy (callers may mutate it).
+    The request sent is the same as with a plain BaseModel (tests/llm/test_schema_cache.py).
+    """
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        if args or kwargs:  # anything but the default schema: not cached
+            return super().model_json_schema(*args, **kwargs)
+        return copy.deepcopy(_default_json_schema(cls))
+
+
+@functools.cache
+def _default_json_schema(model: type[ResponseModel]) -> dict[str, Any]:
+    return super(ResponseModel, model).model_json_schema()
+
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -146,4 +175,4 @@ def _summary(exc: BaseException | None) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-__all__ = ["ask_structured"]
+__all__ = ["ResponseModel", "ask_structured"]

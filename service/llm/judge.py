@@ -12,15 +12,15 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from service.llm.base import Judgement, JudgePair, Judging
-from service.llm.calls import LLMBackend, ask_structured
+from service.llm.calls import LLMBackend, ResponseModel, ask_structured
 
 PROMPT_NAME = "judge_pairs"
 
 
-class JudgementList(BaseModel):
+class JudgementList(ResponseModel):
     """One judgement for each claim–evidence pair given, using its pair_id."""
 
     judgements: list[Judgement] = Field(description="At most one judgement per pair_id.")

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from service.llm.base import ArticleContext, DraftClaim, Extraction
-from service.llm.calls import LLMBackend, ask_structured
+from service.llm.calls import LLMBackend, ResponseModel, ask_structured
 
 PROMPT_NAME = "extract_claims"
 
 
-class ClaimList(BaseModel):
+class ClaimList(ResponseModel):
     """The check-worthy factual claims of the article excerpt, in article order."""
 
     claims: list[DraftClaim] = Field(description="Empty when the excerpt has no such claims.")
