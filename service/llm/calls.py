@@ -92,12 +92,14 @@ async def ask_structured(
     messages: list[dict[str, str]],
     schema: str,
     cut_off_hint: str,
-    context: dict[str, Any] | None = None,
     sleep: Sleep | None = None,
 ) -> tuple[Model, Usage]:
     """(parsed answer, usage). `schema` names the output in errors ("claim schema");
-    `cut_off_hint` says how to avoid hitting the token limit; `context` is instructor's
-    validation context, seen by the response model's validators."""
+    `cut_off_hint` says how to avoid hitting the token limit.
+
+    instructor's `context` is never passed: with one, instructor renders every message as a
+    Jinja template, and messages carry article text. Validators that need the request read
+    it another way (service.llm.judge.expecting)."""
     usage = Usage()
     hooks = _counting(usage)
 
@@ -110,7 +112,6 @@ async def ask_structured(
             model=settings.llm_model,
             max_retries=settings.llm_max_reasks,
             temperature=0,
-            context=context,
             hooks=hooks,
         )
         return result

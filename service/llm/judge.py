@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -18,6 +21,10 @@ from service.llm.base import Judgement, JudgePair, Judging
 from service.llm.calls import LLMBackend, ResponseModel, ask_structured
 
 PROMPT_NAME = "judge_pairs"
+# The pair ids of the request being answered, for the validator. Not instructor's `context`:
+# given one, instructor renders every message as a Jinja template, so a claim quoting
+# "{{ ... }}" or "{%" would be rewritten in the prompt, or fail the call.
+_GIVEN: ContextVar[frozenset[str] | None] = ContextVar("judge_pair_ids", default=None)
 
 
 class JudgementList(ResponseModel):
@@ -28,7 +35,7 @@ class JudgementList(ResponseModel):
     @field_validator("judgements")
     @classmethod
     def _one_per_given_pair(cls, value: list[Judgement], info: ValidationInfo) -> list[Judgement]:
-        given = (info.context or {}).get("pair_ids")
+        given = (info.context or {}).get("pair_ids", _GIVEN.get())
         if given is None:  # validated outside a judge call
             return value
         counts = Counter(j.pair_id for j in value)
@@ -50,17 +57,27 @@ class LLMJudge(LLMBackend):
     async def judge(self, pairs: list[JudgePair]) -> Judging:
         if not pairs:
             return Judging(judgements=[])
-        result, usage = await ask_structured(
-            self.client,
-            self.settings,
-            response_model=JudgementList,
-            messages=self.prompt.render(pairs=render_pairs(pairs)),
-            schema="judgement schema",
-            cut_off_hint="lower FACTCHECK_JUDGE_BATCH_CLAIMS",
-            context={"pair_ids": frozenset(p.pair_id for p in pairs)},
-            sleep=self._sleep,
-        )
+        with expecting(p.pair_id for p in pairs):
+            result, usage = await ask_structured(
+                self.client,
+                self.settings,
+                response_model=JudgementList,
+                messages=self.prompt.render(pairs=render_pairs(pairs)),
+                schema="judgement schema",
+                cut_off_hint="lower FACTCHECK_JUDGE_BATCH_CLAIMS",
+                sleep=self._sleep,
+            )
         return Judging(judgements=result.judgements, usage=usage)
+
+
+@contextmanager
+def expecting(pair_ids: Iterable[str]) -> Iterator[None]:
+    """Within: JudgementList accepts judgements only for these pair ids (once each)."""
+    token = _GIVEN.set(frozenset(pair_ids))
+    try:
+        yield
+    finally:
+        _GIVEN.reset(token)
 
 
 def render_pairs(pairs: list[JudgePair]) -> str:
@@ -84,4 +101,4 @@ def render_pairs(pairs: list[JudgePair]) -> str:
     return "\n".join(json.dumps(line, ensure_ascii=False).replace("</", "<\\/") for line in lines)
 
 
-__all__ = ["JudgementList", "LLMJudge", "render_pairs"]
+__all__ = ["JudgementList", "LLMJudge", "expecting", "render_pairs"]

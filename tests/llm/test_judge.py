@@ -184,6 +184,26 @@ async def test_truncated_output_is_bad_output_naming_the_batch_setting() -> None
     assert server.calls == 1
 
 
+async def test_claim_text_is_sent_as_written_never_as_a_template() -> None:
+    # Given a validation `context`, instructor renders every message as a Jinja template:
+    # this claim came back as "frozenset({...})" in the prompt, and "{%" failed the call.
+    odd = JudgePair("c0-e1", "Fans chanted {{ pair_ids }} and {% raw %}.", "{{ pair_ids }}",
+                    "They chanted {{x}}.", "{{x}}")  # fmt: skip
+    with scripted(tool_answer(verdicts(("c0-e1", "supports")))) as server:
+        judging = await judge([odd])
+    assert [j.pair_id for j in judging.judgements] == ["c0-e1"]
+    prompt = server.requests[0]["messages"][-1]["content"]
+    assert json.dumps(odd.claim) in prompt and json.dumps(odd.evidence_quote) in prompt
+
+
+async def test_ids_are_checked_within_a_judge_call_only() -> None:
+    with scripted(tool_answer(verdicts(("zz", "supports"))), tool_answer(ALL)) as server:
+        await judge()
+    assert server.calls == 2  # the unknown id was re-asked
+    parsed = JudgementList.model_validate(verdicts(("zz", "supports")))  # outside: no check
+    assert parsed.judgements[0].pair_id == "zz"
+
+
 def test_the_id_check_needs_the_request_context() -> None:
     # Outside a judge call there are no ids to check against: the schema alone applies.
     parsed = JudgementList.model_validate(verdicts(("x", "supports"), ("x", "supports")))

@@ -11,6 +11,7 @@ model however many calls; and instructor still takes our classes as they are.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from pydantic import BaseModel, create_model, field_validator
 
 from service.llm.calls import ResponseModel, _default_json_schema, ask_structured
 from service.llm.client import build_client
-from service.llm.judge import JudgementList
+from service.llm.judge import JudgementList, expecting
 from service.llm.llm_extractor import ClaimList
 from tests.recording import (
     RECORDINGS,
@@ -92,7 +93,8 @@ async def ask(
     messages: list[dict[str, str]] = MESSAGES,
 ) -> tuple[list[bytes], BaseModel]:
     settings = llm_settings(llm_mode=mode)
-    with serving(*(answer(mode, a, model.__name__) for a in answers)) as sent:
+    given = expecting(context["pair_ids"]) if context else contextlib.nullcontext()
+    with serving(*(answer(mode, a, model.__name__) for a in answers)) as sent, given:
         result, _usage = await ask_structured(
             build_client(settings),
             settings,
@@ -100,7 +102,6 @@ async def ask(
             messages=messages,
             schema="schema",
             cut_off_hint="hint",
-            context=context,
         )
     return sent, result
 
