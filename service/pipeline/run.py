@@ -96,10 +96,9 @@ class Pipeline:
         """The article's grounded claims; a text this extractor, model and prompt have seen
         before is answered from the cache, with no LLM call (usage stays zero)."""
         extractor = self.extractor
-        # Keyed by the exact text, not `digest`: spans are offsets into the copy extracted, and
-        # another wrapping of the same words (same digest) has other offsets.
-        exact = hashlib.sha256(article.text.encode("utf-8")).hexdigest()
-        key = ExtractionKey(exact, extractor.name, extractor.model, extractor.prompt_version)
+        key = ExtractionKey(
+            _extraction_basis(article), extractor.name, extractor.model, extractor.prompt_version
+        )
         cached = await self.store.cached_extraction(key)
         if cached is not None:
             claims, dropped = cached
@@ -112,6 +111,17 @@ class Pipeline:
         )
         await self.store.cache_extraction(key, extracted.claims, extracted.dropped)
         return extracted
+
+
+def _extraction_basis(article: ArticleIn) -> str:
+    """What an extraction depends on besides the extractor, hashed: the exact text, not
+    `digest` (spans are offsets into the copy extracted, and another wrapping of the same
+    words has other offsets), and the publication day, which "yesterday" and "on Monday"
+    resolve against (in the prompt and in timeref)."""
+    basis = article.text
+    if article.published_at is not None:
+        basis = f"published {article.published_at.date().isoformat()}\n{basis}"
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()
 
 
 def _claim_ids(claims: list[ClaimData], article: ArticleOut | None) -> list[int | None]:

@@ -69,3 +69,17 @@ async def test_another_model_or_prompt_extracts_again(store: SqlStore, tmp_path)
     assert server.calls == 3
     assert other_model.usage.llm_calls == other_prompt.usage.llm_calls == 1
     assert other_model.model == "gpt-4.1-mini"
+
+
+async def test_another_publication_day_extracts_again(store: SqlStore) -> None:
+    # "on Monday" resolves against the publication day: a cached extraction from another
+    # day would carry another date, and could flip a date comparison.
+    monday = CheckIn(text=TEXT, store=False, published_at="2024-08-13T09:00:00Z")
+    later_that_day = CheckIn(text=TEXT, store=False, published_at="2024-08-13T18:30:00Z")
+    next_week = CheckIn(text=TEXT, store=False, published_at="2024-08-20T09:00:00Z")
+    with scripted(answer(), answer()) as server:
+        first = await pipeline(store).check(monday)
+        same_day = await pipeline(store).check(later_that_day)
+        other_day = await pipeline(store).check(next_week)
+    assert server.calls == 2
+    assert [r.usage.llm_calls for r in (first, same_day, other_day)] == [1, 0, 1]
