@@ -30,6 +30,10 @@ from service.store.tables import ArticleRow, ClaimRow
 
 # ~3 KB a claim with its article's names: about 30 MB per process when full.
 CACHE_CLAIMS = 10_000
+# Per statement: SQLite refuses a compound SELECT of more than 500 parts, and asyncpg more
+# than 32,767 parameters.
+MAX_PARTS = 200
+MAX_READ = 5_000
 
 _CLAIMS = ClaimRow.__table__
 _STAMP = literal_column("claims.created_at")  # raw, only compared: no type conversion
@@ -66,35 +70,45 @@ class ClaimSearch:
     ) -> list[list[Candidate]]:
         """Candidates per query of lower-cased plain words (best first, ties by id)."""
         counts = await terms.frequencies(session, {w for words in queries for w in words})
-        params: dict[str, Any] = {}
-        asked: list[int] = []
+        matches: list[str] = []
+        asked: list[int] = []  # the query each match answers
         for index, words in enumerate(queries):
-            picked = terms.pick(words, counts)
-            if picked:
-                match = " OR ".join(f'"{w}"' for w in picked) if self.sqlite else " | ".join(picked)
-                params[f"q{len(asked)}"] = match
-                asked.append(index)
-        results: list[list[Candidate]] = [[] for _ in queries]
-        if not asked:
-            return results
-        if exclude_articles:
-            params["exclude"] = list(exclude_articles)
-        statement = self._statement(len(asked), bool(exclude_articles), limit)
-        hits = (await session.execute(statement, params)).all()
-
-        missing = [hit.id for hit in hits if (hit.id, hit.stamp) not in self._found]
-        if missing:
-            rows = await session.execute(self._read, {"ids": sorted(set(missing))})
-            for row in rows:
-                self._found[(row.id, row.stamp)] = _Found(
-                    claim_out(row), row.source, row.url, row.title
+            if picked := terms.pick(words, counts):
+                matches.append(
+                    " OR ".join(f'"{w}"' for w in picked) if self.sqlite else " | ".join(picked)
                 )
-        for hit in sorted(hits, key=lambda h: (h.q, -h.rank, h.id)):
-            found = self._found.get((hit.id, hit.stamp))
-            if found is None:  # deleted between the two statements: it is no evidence now
-                continue
-            results[asked[hit.q]].append(
-                Candidate(found.claim, found.source, found.url, found.title, float(hit.rank))
+                asked.append(index)
+        hits: list[tuple[int, int, Any, float]] = []  # (match, claim id, stamp, rank)
+        for first in range(0, len(matches), MAX_PARTS):
+            part = matches[first : first + MAX_PARTS]
+            params: dict[str, Any] = {f"q{i}": match for i, match in enumerate(part)}
+            if exclude_articles:
+                params["exclude"] = list(exclude_articles)
+            statement = self._statement(len(part), bool(exclude_articles), limit)
+            rows = (await session.execute(statement, params)).all()
+            hits += [(first + row.q, row.id, row.stamp, row.rank) for row in rows]
+
+        # Resolved before anything is added: adding may evict entries this call needs.
+        known: dict[tuple[int, Any], _Found] = {}
+        missing: set[int] = set()
+        for _, claim_id, stamp, _ in hits:
+            if (claim_id, stamp) not in known:
+                if (cached := self._found.get((claim_id, stamp))) is not None:
+                    known[(claim_id, stamp)] = cached
+                else:
+                    missing.add(claim_id)
+        ids = sorted(missing)
+        for first in range(0, len(ids), MAX_READ):
+            rows = await session.execute(self._read, {"ids": ids[first : first + MAX_READ]})
+            for row in rows:
+                found = _Found(claim_out(row), row.source, row.url, row.title)
+                known[(row.id, row.stamp)] = self._found[(row.id, row.stamp)] = found
+        results: list[list[Candidate]] = [[] for _ in queries]
+        for match, claim_id, stamp, rank in sorted(hits, key=lambda h: (h[0], -h[3], h[1])):
+            if (found := known.get((claim_id, stamp))) is None:
+                continue  # deleted (or its id reused) between the two statements: no evidence
+            results[asked[match]].append(
+                Candidate(found.claim, found.source, found.url, found.title, float(rank))
             )
         return results
 

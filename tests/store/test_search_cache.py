@@ -6,6 +6,7 @@ from sqlalchemy import event
 
 from service.models import ArticleIn, ClaimData
 from service.pipeline.ingest import content_hash
+from service.store import search
 from service.store.sql import SqlStore
 
 
@@ -82,3 +83,27 @@ async def test_a_reused_claim_id_never_serves_the_deleted_claim(store) -> None:
     assert [c.claim.statement for c in after] == ["Sudzha shelters opened on Tuesday."]
     assert [c.source for c in after] == ["B"]
     assert before[0].claim.statement != after[0].claim.statement
+
+
+async def test_a_batch_larger_than_a_statement_or_the_cache_loses_nothing(
+    store, monkeypatch
+) -> None:
+    # A 10,000-paragraph article searches thousands of claims in one batch: more parts than
+    # SQLite allows in one compound SELECT, more claims than the cache holds.
+    monkeypatch.setattr(search, "MAX_PARTS", 2)
+    monkeypatch.setattr(search, "MAX_READ", 3)
+    monkeypatch.setattr(search, "CACHE_CLAIMS", 2)
+    places = ["Sudzha", "Kursk", "Belgorod", "Lgov", "Rylsk"]
+    await add(store, [f"Officials evacuated {p} on Monday." for p in places], "A")
+    await add(store, [f"Troops reached {p} overnight." for p in places], "B")
+    small = SqlStore(store.engine)  # its cache built with the patched size
+    queries = [[p.lower()] for p in places] + [["nowhere"], ["officials"]]
+    found = await small.search_claims(queries, (), 10)
+    for place, hits in zip(places, found, strict=False):
+        assert sorted(c.claim.statement for c in hits) == [
+            f"Officials evacuated {place} on Monday.",
+            f"Troops reached {place} overnight.",
+        ]
+    assert found[5] == []
+    assert len(found[6]) == 5 and {c.source for c in found[6]} == {"A"}
+    assert found == await SqlStore(store.engine).search_claims(queries, (), 10)
