@@ -8,6 +8,7 @@ migrated the database and ingested the seeds; workers only serve.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -21,6 +22,12 @@ from service.metrics import MULTIPROC_ENV
 from service.settings import Settings, load_settings
 
 FACTORY = "service.asgi:create"
+# Container allocations between young-generation collections (CPython's default is 700). A
+# check allocates hundreds of thousands of short-lived objects, so the default collected
+# every few hundred microseconds under load, each time re-scanning whatever 64 checks in
+# flight held; a larger budget cut the server's CPU per check by about a tenth (benchmark
+# section c, same batch with and without). Garbage in cycles waits a little longer.
+GC_YOUNG_ALLOCATIONS = 50_000
 
 
 def create() -> Litestar:
@@ -30,7 +37,17 @@ def create() -> Litestar:
 
     settings = load_settings()
     configure_logging(settings.log_format, settings.log_level)
-    return create_app(settings)
+    return settle(create_app(settings))
+
+
+def settle(app: Litestar) -> Litestar:
+    """Tune the collector for serving, once the app is built: what exists now (modules,
+    unit registry, prompts, the app) lives as long as the process, so it is frozen out of
+    every later collection; young collections get a larger allocation budget."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_ALLOCATIONS, 20, 20)
+    return app
 
 
 def serve(settings: Settings) -> None:
@@ -48,7 +65,7 @@ def serve(settings: Settings) -> None:
     if settings.workers == 1:
         from service.app import create_app
 
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(settle(create_app(settings)), **options)
         return
     with shared_metrics_dir():
         uvicorn.run(FACTORY, factory=True, workers=settings.workers, **options)

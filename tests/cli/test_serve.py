@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Iterator
@@ -28,6 +29,15 @@ def keep_logging() -> Iterator[None]:
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def keep_collector() -> Iterator[None]:
+    """serve and asgi.create tune this process's garbage collector; undo it."""
+    threshold = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 @pytest.fixture
@@ -81,6 +91,13 @@ def test_one_worker_serves_the_app_object(
     assert isinstance(call["target"], Litestar)
     assert "workers" not in call
     assert call["metrics_dir"] is None
+    assert_settled()
+
+
+def assert_settled() -> None:
+    # Tuned for serving: startup's objects frozen out of collections, a larger young budget.
+    assert gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == asgi.GC_YOUNG_ALLOCATIONS
 
 
 def test_workers_from_the_environment(env: dict[str, str], served: list[dict[str, Any]]) -> None:
@@ -106,3 +123,4 @@ def test_worker_factory_builds_the_app_from_the_environment(
         monkeypatch.setenv(name, value)
     assert isinstance(asgi.create(), Litestar)
     assert logging.getLogger().level == logging.WARNING
+    assert_settled()

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import event
 
-from service.models import ArticleIn, ClaimData
+from service.models import ArticleIn
 from service.pipeline.ingest import content_hash
 from service.store import search
 from service.store.sql import SqlStore
-
-
-def claim(sentence: str, text_: str, entities: list[str] | None = None) -> ClaimData:
-    start = text_.index(sentence)
-    return ClaimData(
-        statement=sentence,
-        quote=sentence,
-        span=(start, start + len(sentence)),
-        entities=entities or [],
-        extractor="test",
-    )
+from tests.store.test_terms import claim
 
 
 async def add(store: SqlStore, sentences: list[str], source: str) -> int:
