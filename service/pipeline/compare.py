@@ -191,29 +191,40 @@ def _relative_rounding(written: str) -> float:
     return step / 2 / number
 
 
-def _rounding(q: Quantity) -> float:
+def _rounding(text: str, stated_value: float | None, dimension: str, value: float) -> float:
     """Relative tolerance implied by how the figure was written (0 for exact counts)."""
-    written = _NUMBER.findall(q.text)
-    if not written and q.stated_value is not None:
-        written = [f"{q.stated_value:f}".rstrip("0").rstrip(".")]
+    written = _NUMBER.findall(text)
+    if not written and stated_value is not None:
+        written = [f"{stated_value:f}".rstrip("0").rstrip(".")]
     relative = max((_relative_rounding(w) for w in written), default=0.0)
-    if q.dimension == "count" and relative * abs(q.value) <= 0.5 + 1e-9:
+    if dimension == "count" and relative * abs(value) <= 0.5 + 1e-9:
         return 0.0  # whole counts: half a unit of rounding is no rounding at all
     return relative
 
 
 def _interval(q: Quantity) -> _Interval:
-    rel = _rounding(q)
-    v = q.value
-    if q.qualifier == "more_than":
+    return _interval_of(q.text, q.stated_value, q.dimension, q.value, q.qualifier, q.upper)
+
+
+@lru_cache(maxsize=65_536)  # a stored figure is compared with every claim that retrieves it
+def _interval_of(
+    text: str,
+    stated_value: float | None,
+    dimension: str,
+    v: float,
+    qualifier: str | None,
+    upper: float | None,
+) -> _Interval:
+    rel = _rounding(text, stated_value, dimension, v)
+    if qualifier == "more_than":
         return _Interval(v, math.inf)
-    if q.qualifier == "less_than":
+    if qualifier == "less_than":
         return _Interval(-math.inf, v)
-    if q.qualifier == "range" and q.upper is not None:
-        lo, hi = sorted((v, q.upper))
+    if qualifier == "range" and upper is not None:
+        lo, hi = sorted((v, upper))
         return _Interval(lo - rel * abs(lo), hi + rel * abs(hi))
     half = rel * abs(v)
-    if q.qualifier == "about":
+    if qualifier == "about":
         half = max(half, ABOUT_RELATIVE * abs(v))
     return _Interval(v - half, v + half)
 
@@ -225,11 +236,16 @@ def _number(v: float) -> str:
 
 
 def _show(q: Quantity) -> str:
-    unit = {"count": "", "km**2": " km²"}.get(q.unit, f" {q.unit}")
-    if q.qualifier == "range" and q.upper is not None:
-        return f"{_number(q.value)}–{_number(q.upper)}{unit}"
+    return _shown(q.qualifier, q.value, q.upper, q.unit)
+
+
+@lru_cache(maxsize=65_536)
+def _shown(qualifier: str | None, value: float, upper: float | None, unit: str) -> str:
+    unit = {"count": "", "km**2": " km²"}.get(unit, f" {unit}")
+    if qualifier == "range" and upper is not None:
+        return f"{_number(value)}–{_number(upper)}{unit}"
     prefix = {"about": "about ", "more_than": "more than ", "less_than": "less than "}
-    return f"{prefix.get(q.qualifier, '')}{_number(q.value)}{unit}"
+    return f"{prefix.get(qualifier or '', '')}{_number(value)}{unit}"
 
 
 def _difference(a: float, b: float) -> str:

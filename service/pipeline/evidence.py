@@ -87,19 +87,27 @@ def _places(texts: tuple[str, ...], local: bool) -> frozenset[str]:
     )
 
 
-def actors(claim: ClaimData) -> tuple[set[str], set[str]]:
+def actors(claim: ClaimData) -> tuple[frozenset[str], frozenset[str]]:
     """(surnames of the people the claim says acted, its other one-word names).
 
     Multi-word capitalized names that are not places ("Vladimir Putin") give surnames. A name
     the statement mentions only after its time ("... entered last Tuesday, told Putin") is
     left out: the date belongs to what came before it.
     """
-    statement = claim.statement.casefold()
+    when = claim.time.text if claim.time is not None else None
+    return _actors(claim.statement, when, tuple(claim.entities))
+
+
+@lru_cache(maxsize=65_536)  # asked for both sides of every pair
+def _actors(
+    statement: str, when: str | None, entities: tuple[str, ...]
+) -> tuple[frozenset[str], frozenset[str]]:
+    statement = statement.casefold()
     cut = len(statement)
-    if claim.time is not None and claim.time.text.casefold() in statement:
-        cut = statement.index(claim.time.text.casefold())
+    if when is not None and when.casefold() in statement:
+        cut = statement.index(when.casefold())
     surnames, singles = set(), set()
-    for entity in claim.entities:
+    for entity in entities:
         name = _surname(entity) if _is_person(entity) else entity.casefold()
         if not 0 <= statement.find(name) < cut:
             continue
@@ -107,7 +115,7 @@ def actors(claim: ClaimData) -> tuple[set[str], set[str]]:
             surnames.add(name)
         elif len(entity.split()) == 1:
             singles.add(name)
-    return surnames, singles
+    return frozenset(surnames), frozenset(singles)
 
 
 def _same_scale(a: Quantity, b: Quantity) -> bool:
