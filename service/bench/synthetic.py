@@ -18,12 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.models import ClaimData, Quantity
-from service.store import terms
+from service.store import db, terms
 from service.store.tables import ArticleRow, ClaimRow, utcnow
 
 CLAIMS_PER_ARTICLE = 10
@@ -220,6 +218,5 @@ async def _write(engine: AsyncEngine, batch: list[tuple[str, list[ClaimData]]]) 
                 )
         await conn.execute(insert(ClaimRow), claims)
         counts = terms.tally((c["statement"], c["quote"], c["entities"]) for c in claims)
-        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        await terms.add_counts(conn, dialect_insert, counts)
+        await terms.add_counts(conn, db.insert_for(conn.dialect.name), counts)
     return len(claims)

@@ -10,6 +10,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -55,6 +57,11 @@ def create_engine(
     engine = create_async_engine(url, connect_args=connect_args, **pool)
     event.listen(engine.sync_engine, "handle_error", _pg_unavailable_is_operational)
     return engine
+
+
+def insert_for(dialect: str) -> Any:
+    """The dialect's INSERT construct, the one with ON CONFLICT (upserts, insert-or-ignore)."""
+    return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
 def _pg_unavailable_is_operational(context: ExceptionContext) -> BaseException | None:

@@ -55,8 +55,9 @@ class ClaimSearch:
         self._statements: dict[tuple[int, bool, int], Any] = {}
         self._found: LRUCache[tuple[int, Any], _Found] = LRUCache(CACHE_CLAIMS)
         self._read = (
-            select(_CLAIMS, _STAMP.label("stamp"), ArticleRow.source, ArticleRow.url)
-            .add_columns(ArticleRow.title)
+            # created_at only raw, as the stamp: claim_out does not need it converted.
+            select(*(c for c in _CLAIMS.c if c.name != "created_at"), _STAMP.label("stamp"))
+            .add_columns(ArticleRow.source, ArticleRow.url, ArticleRow.title)
             .join(ArticleRow, ArticleRow.id == _CLAIMS.c.article_id)
             .where(_CLAIMS.c.id.in_(bindparam("ids", expanding=True)))
         )
