@@ -3,7 +3,8 @@
     POST /v1/chat/completions   a `chat.completion` answering the extraction or judge prompt
                                 (service.bench.fake_answers), after the configured latency
     GET  /stats                 calls, prompt and completion tokens per kind (extraction,
-                                judge), the server's own handling time, peak requests in flight
+                                judge), the server's own handling time, peak requests in flight,
+                                when each completion arrived and was answered (`timeline`)
     POST /reset                 zero the counters
     POST /config                change FakeConfig fields at run time, e.g. {"latency": 1.0}
 
@@ -73,6 +74,10 @@ class Stats:
     in_flight: int = 0
     max_in_flight: int = 0
     intervals: list[tuple[float, float]] = field(default_factory=list)
+    # (kind, arrived, answered) per completion on time.monotonic(), a clock every process of
+    # the machine shares: when each LLM round of a burst of checks reached the server, against
+    # when the client sent them, shows where the burst waits.
+    timeline: list[tuple[str, float, float]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +86,7 @@ class Stats:
             "rejected": self.rejected,
             "max_in_flight": self.max_in_flight,
             "busy_seconds": union_length(self.intervals),
+            "timeline": self.timeline,
             "cpu_seconds": time.process_time(),
         }
 
@@ -197,7 +203,7 @@ class FakeLLM:
 
     async def _complete(self, raw: bytes, send: Any) -> None:
         stats = self.stats  # a /reset while this request runs must not mix the counters
-        started = time.perf_counter()
+        started, arrived = time.perf_counter(), time.monotonic()
         self._running += 1
         if self._idle is not None:
             self._idle.clear()
@@ -226,6 +232,7 @@ class FakeLLM:
             done = time.perf_counter()
             own.handling_seconds += (built - started) + (done - resumed)
             stats.intervals += [(started, built), (resumed, done)]
+            stats.timeline.append((kind, arrived, time.monotonic()))
         finally:
             stats.in_flight -= 1
             self._running -= 1

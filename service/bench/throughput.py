@@ -13,7 +13,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from service.bench.articles import ArticleFactory
 from service.bench.driver import Driver
@@ -39,6 +39,9 @@ class Batch:
     busiest_share: float  # the busiest service process's share of the service CPU
     database_cpu: float  # the PostgreSQL server's processes (SQLite runs inside the service)
     other_cpu: float  # CPU the rest of the machine used meanwhile (other programs)
+    # (first, last) seconds after the first POST at which extraction calls and judge calls
+    # reached the fake LLM, and at which checks were answered: where a burst waits.
+    phases: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -94,15 +97,27 @@ async def _batch(driver, service_pid, factory, database, workers, n, words) -> B
     cpu, own = {pid: cpu_seconds([pid]) for pid in pids}, time.process_time()
     machine, server = system_busy_seconds(), named_cpu_seconds("postgres")
 
+    answered: list[float] = []
+
     async def timed(article) -> float:
         started = time.perf_counter()
         await driver.check(article, store=False)
+        answered.append(time.monotonic() - begun)
         return time.perf_counter() - started
 
-    started = time.perf_counter()
+    started, begun = time.perf_counter(), time.monotonic()
     latencies = await asyncio.gather(*(timed(a) for a in articles))
     wall = time.perf_counter() - started
     after = await driver.llm_stats()
+    phases = _spans(
+        {
+            "extraction calls": [
+                t - begun for kind, t, _ in after["timeline"] if kind == "extraction"
+            ],
+            "judge calls": [t - begun for kind, t, _ in after["timeline"] if kind == "judge"],
+            "answers": answered,
+        }
+    )
     # Per process: with several workers, how evenly the checks spread over them.
     spent = {pid: cpu_seconds([pid]) - cpu.get(pid, 0.0) for pid in tree(service_pid)}
     fake_cpu = after["cpu_seconds"] - before["cpu_seconds"]
@@ -129,7 +144,12 @@ async def _batch(driver, service_pid, factory, database, workers, n, words) -> B
         busiest_share=max(spent.values(), default=0) / (sum(spent.values()) or 1),
         database_cpu=max(database_cpu, 0.0),
         other_cpu=max(others, 0.0),
+        phases=phases,
     )
+
+
+def _spans(times: dict[str, list[float]]) -> dict[str, tuple[float, float]]:
+    return {name: (min(ts), max(ts)) for name, ts in times.items() if ts}
 
 
 def throughput_table(results: list[ThroughputResults]) -> Table:
@@ -186,7 +206,10 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
             f"{secs(result.one_check_cpu)} of service CPU"
         )
         if result.batches:
-            table.notes.append(_cpu_floor(result, max(result.batches, key=lambda b: b.concurrency)))
+            largest = max(result.batches, key=lambda b: b.concurrency)
+            table.notes.append(_cpu_floor(result, largest))
+            if largest.phases:
+                table.notes.append(_phases(result, largest))
     busy = [
         f"{r.database} {r.workers} worker(s) × {b.concurrency} ({b.other_cpu / b.wall:.1f} cores)"
         for r in results
@@ -214,6 +237,18 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
         f"{cores} cores here; one worker process runs Python on one core at a time)"
     )
     return table
+
+
+def _phases(result: ThroughputResults, batch: Batch) -> str:
+    """When the burst's LLM rounds left the service: each round can only start once the
+    work before it is done for every check, so the spans show which stage the burst queues in."""
+    spans = ", ".join(
+        f"{name} {first:.2f}–{last:.2f} s" for name, (first, last) in batch.phases.items()
+    )
+    return (
+        f"{result.database}, {result.workers} worker(s), {batch.concurrency} at once, "
+        f"seconds after the first POST: {spans}"
+    )
 
 
 def _cpu_floor(result: ThroughputResults, batch: Batch) -> str:

@@ -3,6 +3,7 @@ mode) parse its answers, its quotes pass grounding, and its counters count what 
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 
@@ -11,6 +12,7 @@ import instructor
 import pytest
 
 from service.bench.fake_llm import FakeLLM, running, union_length
+from service.bench.throughput import Batch, ThroughputResults, _phases, _spans
 from service.llm.base import JudgePair
 from service.llm.client import build_client
 from service.llm.judge import LLMJudge
@@ -119,11 +121,16 @@ async def test_stats_reset_and_config_over_http(
 ) -> None:
     url, app = llm
     _, judge = backends()
+    before = time.monotonic()
     await judge.judge([JudgePair("p", "1 a", "1 a", "1 b", "1 b")])
+    after = time.monotonic()
     async with httpx.AsyncClient(base_url=url.removesuffix("/v1")) as client:
         stats = (await client.get("/stats")).json()
         assert stats["judge"]["calls"] == 1 and stats["max_in_flight"] == 1
         assert stats["busy_seconds"] > 0
+        # On the machine-wide monotonic clock, so the benchmark can compare it with its own.
+        [(kind, arrived, answered)] = stats["timeline"]
+        assert kind == "judge" and before <= arrived <= answered <= after
         assert (await client.post("/reset")).json()["judge"]["calls"] == 0
         config = (await client.post("/config", json={"judge_latency": 0.05})).json()
         assert config["judge_latency"] == 0.05
@@ -136,3 +143,11 @@ async def test_stats_reset_and_config_over_http(
 def test_union_counts_overlaps_once() -> None:
     assert union_length([(0, 2), (1, 3), (5, 6), (5.5, 5.7)]) == pytest.approx(4.0)
     assert union_length([]) == 0
+
+
+def test_throughput_note_says_when_each_round_left() -> None:
+    phases = _spans({"extraction calls": [0.5, 0.1], "judge calls": [1.2, 2.7], "answers": []})
+    assert phases == {"extraction calls": (0.1, 0.5), "judge calls": (1.2, 2.7)}
+    batch = Batch("SQLite", 2, 64, 4.0, [4.0], 128, 64, 1, 0, 0, 0.5, 0, 0, phases)
+    note = _phases(ThroughputResults("SQLite", 2, 500, 2.1, 0.1, 2, [batch]), batch)
+    assert note.endswith("extraction calls 0.10–0.50 s, judge calls 1.20–2.70 s")
