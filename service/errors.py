@@ -4,7 +4,8 @@
     ├── NotFound                      404  unknown article, check or claim
     ├── InvalidInput                  422  well-formed JSON that cannot be processed
     │   ├── IdempotencyKeyReused      422  an Idempotency-Key sent again with another body
-    │   └── WebhookNotConfigured      422  a callback_url, but no FACTCHECK_WEBHOOK_SECRET
+    │   ├── WebhookNotConfigured      422  a callback_url, but no FACTCHECK_WEBHOOK_SECRET
+    │   └── CallbackRefused           422  a callback_url into the server's own network
     ├── CheckInProgress               409  a retried synchronous check that is still running
     ├── PayloadTooLarge               413  body over FACTCHECK_MAX_ARTICLE_BYTES
     ├── StoreUnavailable              503  database unreachable; nothing was written
@@ -50,6 +51,11 @@ class IdempotencyKeyReused(InvalidInput):
 class WebhookNotConfigured(InvalidInput):
     slug = "webhook-not-configured"
     title = "Webhooks are not configured"
+
+
+class CallbackRefused(InvalidInput):
+    slug = "callback-url-refused"
+    title = "callback_url refused"
 
 
 class CheckInProgress(FactcheckError):

@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(
         default=5, ge=1, le=20, description="POSTs of one report to its callback_url."
     )
+    # service.jobs.destinations: what a callback_url may reach.
+    callback_allow_local: bool = Field(
+        default=False,
+        description="Let callback_url reach loopback, private and link-local addresses.",
+    )
+    callback_allowlist: list[str] = Field(
+        default_factory=list,
+        description="Hosts, addresses and CIDR networks a callback_url may reach anyway.",
+    )
 
     org_name: str = Field(default="Fact-check desk", description="ClaimReview author's name.")
     org_url: str | None = Field(default=None, description="Its site; unset: public_url.")

@@ -15,6 +15,7 @@ import contextlib
 from dataclasses import dataclass
 
 from service.errors import CheckInProgress, WebhookNotConfigured
+from service.jobs.destinations import CallbackPolicy
 from service.jobs.worker import Clock, keep_lease
 from service.models import CheckIn, CheckReport, CheckStatus
 from service.pipeline.run import Pipeline
@@ -47,6 +48,8 @@ class CheckService:
                 "callback_url needs a webhook secret to sign deliveries with, and this server "
                 "has none: set FACTCHECK_WEBHOOK_SECRET, or poll GET /v1/checks/{id} instead"
             )
+        if request.callback_url is not None:
+            CallbackPolicy.of(self.settings).check_url(str(request.callback_url))
         if respond_async or request.callback_url is not None:
             check_id, _ = await self._add(request, "queued", idempotency_key, owner=None)
             return Submitted(await self.pipeline.store.get_check(check_id), accepted=True)

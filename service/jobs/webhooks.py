@@ -8,6 +8,7 @@ timestamps still accepts a late retry.
     2xx                                  delivered
     408, 429, 5xx, connection errors     retried (tenacity; Retry-After honoured, capped)
     any other status (3xx, 4xx)          failed at once: the receiver refused it
+    an address the policy refuses        failed at once (service.jobs.destinations)
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+
+from service.errors import CallbackRefused
 
 TIMEOUT = 10.0  # seconds for one POST; receivers should answer first and work later
 RETRY_AFTER_CAP = 60.0
@@ -75,6 +78,7 @@ async def deliver(
     on_failure: OnFailure,
     sleep: Sleep,
     clock: Callable[[], float] = time.time,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Outcome:
     """POST body to url until a 2xx, a refusal, or max_attempts. on_failure(n, error) runs
     after each failed attempt, so the retries can be followed while they go on."""
@@ -86,7 +90,8 @@ async def deliver(
         reraise=True,
     )
     attempt_number = 0
-    async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
+    client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, transport=transport)
+    async with client:
         try:
             async for attempt in retrying:
                 with attempt:
@@ -107,6 +112,8 @@ async def _post(
     headers = signed_headers(secret, check_id, body, timestamp)
     try:
         response = await client.post(url, content=body, headers=headers)
+    except CallbackRefused as exc:  # resolved into this server's own network
+        raise DeliveryError(exc.detail, retryable=False) from exc
     except httpx.TransportError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}"[:300], retryable=True) from exc
     except httpx.HTTPError as exc:  # an URL httpx cannot send to, ...

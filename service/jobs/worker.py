@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from service.errors import FactcheckError, LLMUnavailable, StoreUnavailable
 from service.jobs import webhooks
+from service.jobs.destinations import CallbackPolicy
 from service.pipeline.run import Pipeline
 from service.settings import Settings
 from service.store.jobs import Job, SqlJobs
@@ -60,6 +61,7 @@ class Worker:
         owner: str | None = None,
         clock: Clock = utcnow,
         sleep: Sleep = asyncio.sleep,
+        callbacks: CallbackPolicy | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.jobs = jobs
@@ -67,6 +69,7 @@ class Worker:
         self.owner = owner or instance_id()
         self.clock = clock
         self.sleep = sleep  # between webhook attempts; tests hand in one that returns at once
+        self.callbacks = callbacks or CallbackPolicy.of(settings)  # what webhooks may reach
         self._stopping = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
@@ -212,6 +215,7 @@ class Worker:
             max_attempts=max(self.settings.webhook_max_attempts - done_before, 1),
             on_failure=failed_attempt,
             sleep=self.sleep,
+            transport=self.callbacks.transport(),
         )
         await self.jobs.record_delivery(
             check_id,

@@ -30,6 +30,9 @@ from tests.store.test_jobs import count_rows
 ARTICLE = {"text": "Smirnov said 12 people had been killed in the Kursk region on Monday."}
 ASYNC = {"Prefer": "respond-async"}
 SECRET = "whsec-test-0123456789abcdef"
+# The test receiver listens on 127.0.0.1 and respx stands in for the CMS: both are allowed, as
+# a newsroom allows its own CMS host (service.jobs.destinations refuses local addresses).
+CALLBACK_HOSTS = ["127.0.0.1", "cms.example.org"]
 CLAIMS = {
     "claims": [
         {
@@ -67,13 +70,19 @@ async def serving(app: Litestar) -> AsyncIterator[tuple[AsyncTestClient, Worker]
 
 
 def offline_app(store: SqlStore, extractor=None, **settings: object) -> Litestar:
-    config = make_settings(**{"job_concurrency": 0, "webhook_secret": SECRET, **settings})
+    defaults = {
+        "job_concurrency": 0,
+        "webhook_secret": SECRET,
+        "callback_allowlist": CALLBACK_HOSTS,
+    }
+    config = make_settings(**{**defaults, **settings})
     backends = (extractor, None) if extractor else None
     return create_app(config, store=store, backends=backends)
 
 
 def llm_app(store: SqlStore, **settings: object) -> Litestar:
-    config = llm_settings(llm_max_attempts=1, job_concurrency=0, webhook_secret=SECRET, **settings)
+    defaults = {"llm_max_attempts": 1, "job_concurrency": 0, "webhook_secret": SECRET}
+    config = llm_settings(**{**defaults, "callback_allowlist": CALLBACK_HOSTS, **settings})
     return create_app(config, store=store, backends=(LLMExtractor(config, sleep=no_sleep), None))
 
 
