@@ -4,6 +4,13 @@ With one worker uvicorn gets the app object. With more it needs an import string
 worker process calls `create()` (`uvicorn service.asgi:create --factory`), which reads the
 settings from the environment like the parent did. The parent (`factcheck serve`) has already
 migrated the database and ingested the seeds; workers only serve.
+
+With several workers on Linux each worker listens on a socket of its own, all bound to the
+port with SO_REUSEPORT, so the kernel spreads new connections evenly over them. uvicorn's
+default, one socket shared by all, leaves each connection to whichever worker's epoll wakes
+first, which is mostly the same one: under a burst of 64 checks one of two workers held 46
+connections and did 72% of the work while the other core idled (benchmark section c; the
+same effect Cloudflare measured for NGINX, "Why does one NGINX worker take all the load?").
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -67,8 +76,60 @@ def serve(settings: Settings) -> None:
 
         uvicorn.run(settle(create_app(settings)), **options)
         return
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(FACTORY, factory=True, workers=settings.workers, **options)
+    try:
+        sock = listening_socket(config)
+    except OSError as exc:
+        raise SystemExit(f"cannot listen on {settings.host}:{settings.port}: {exc}") from None
     with shared_metrics_dir():
-        uvicorn.run(FACTORY, factory=True, workers=settings.workers, **options)
+        # What uvicorn.run does with workers, but with our socket (WorkerSocket).
+        Multiprocess(config, sockets=[sock]).run()
+
+
+def spreads_connections() -> bool:
+    """SO_REUSEPORT balances connections over the sockets of a port on Linux only (on the
+    BSDs and macOS the last socket bound takes them all)."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
+def listening_socket(config: Any) -> socket.socket:
+    """The socket uvicorn's supervisor hands to every worker it starts."""
+    if not spreads_connections() or config.uds or config.fd is not None:
+        return config.bind_socket()  # uvicorn's own: one socket, shared
+    family, _, _, _, address = socket.getaddrinfo(
+        config.host, config.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    # First as a plain socket: SO_REUSEPORT alone would let this server join another one
+    # already listening here (started twice) and silently take half its connections.
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address)
+        address = probe.getsockname()  # port 0: the port the system picked
+    return bind_reusable(family, address)
+
+
+class WorkerSocket(socket.socket):
+    """Sent to a worker process as its address, not as itself: the worker binds a socket of
+    its own to the same port (unpickling calls bind_reusable), so each worker has its own
+    accept queue. The parent's copy only holds the port; it never listens."""
+
+    def __reduce__(self) -> tuple[Any, tuple[int, Any]]:
+        return bind_reusable, (self.family, self.getsockname())
+
+
+def bind_reusable(family: int, address: Any) -> WorkerSocket:
+    sock = WorkerSocket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 @contextmanager
@@ -87,4 +148,4 @@ def shared_metrics_dir() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-__all__ = ["FACTORY", "create", "serve", "shared_metrics_dir"]
+__all__ = ["FACTORY", "create", "listening_socket", "serve", "shared_metrics_dir"]

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
+import uvicorn.supervisors
 from litestar import Litestar
 from typer.testing import CliRunner
 
@@ -53,7 +63,8 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """uvicorn.run replaced by a recorder of what it was asked, and the environment then."""
+    """uvicorn.run (one worker) and uvicorn's worker supervisor (several) replaced by
+    recorders of what they were asked, and the environment then."""
     calls: list[dict[str, Any]] = []
 
     def fake_run(target: Any, **options: Any) -> None:
@@ -61,7 +72,20 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append({"target": target, "metrics_dir": folder, **options})
         assert folder is None or Path(folder).is_dir()
 
+    class FakeSupervisor:
+        def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+            self.config, self.sockets = config, sockets
+
+        def run(self) -> None:
+            config = self.config
+            options = {"factory": config.factory, "workers": config.workers, "port": config.port}
+            options |= {"log_config": config.log_config, "access_log": config.access_log}
+            fake_run(config.app, **options, sockets=self.sockets)
+            for sock in self.sockets:
+                sock.close()
+
     monkeypatch.setattr(uvicorn, "run", fake_run)
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", FakeSupervisor)
     return calls
 
 
@@ -80,6 +104,9 @@ def test_workers_get_the_factory_and_a_shared_metrics_folder(
     assert not Path(call["metrics_dir"]).exists()  # removed when the server stops
     assert MULTIPROC_ENV not in os.environ
     assert Path("serve.db").exists()  # migrated in the parent, before the workers
+    [sock] = call["sockets"]
+    if asgi.spreads_connections():
+        assert isinstance(sock, asgi.WorkerSocket)
 
 
 def test_one_worker_serves_the_app_object(
@@ -124,3 +151,131 @@ def test_worker_factory_builds_the_app_from_the_environment(
     assert isinstance(asgi.create(), Litestar)
     assert logging.getLogger().level == logging.WARNING
     assert_settled()
+
+
+linux_only = pytest.mark.skipif(
+    not asgi.spreads_connections(), reason="SO_REUSEPORT balances connections on Linux only"
+)
+
+
+@linux_only
+def test_each_worker_gets_a_socket_of_its_own_on_the_same_port() -> None:
+    config = uvicorn.Config(asgi.FACTORY, host="127.0.0.1", port=0)
+    with asgi.listening_socket(config) as parent:
+        port = parent.getsockname()[1]
+        assert parent.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+        # What uvicorn's supervisor does to hand it to a spawned worker.
+        data = bytes(ForkingPickler.dumps([parent]))
+        with pickle.loads(data)[0] as worker, pickle.loads(data)[0] as another:
+            assert worker.fileno() != parent.fileno() != another.fileno()
+            assert worker.getsockname() == another.getsockname() == ("127.0.0.1", port)
+            worker.listen()
+            another.listen()  # both listen: one port, two accept queues
+
+
+@linux_only
+def test_a_port_in_use_is_refused_not_shared() -> None:
+    with socket.socket() as other:  # someone else's server, listening
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        config = uvicorn.Config(asgi.FACTORY, host="127.0.0.1", port=other.getsockname()[1])
+        with pytest.raises(OSError):
+            asgi.listening_socket(config)
+        # Even one that set SO_REUSEPORT itself: joining it would take half its connections.
+        with socket.socket() as shared:
+            shared.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            shared.bind(("127.0.0.1", 0))
+            shared.listen()
+            config.port = shared.getsockname()[1]
+            with pytest.raises(OSError):
+                asgi.listening_socket(config)
+
+
+def test_serve_says_why_it_cannot_listen(env: dict[str, str]) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = str(other.getsockname()[1])
+        result = runner.invoke(app, ["serve", "--workers", "2", "--port", port], env=env)
+    assert result.exit_code != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in str(result.exception or result.output)
+
+
+@linux_only
+def test_two_real_workers_share_a_burst_of_new_connections(tmp_path: Path) -> None:
+    """`serve --workers 2` for real: 60 connections from one client, held open, land on both
+    workers (a shared socket tends to hand them all to the worker that last went idle)."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FACTCHECK_")}
+    env |= {
+        "FACTCHECK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'w.db'}",
+        "FACTCHECK_SEED_DIR": "",
+        "FACTCHECK_RATE_LIMIT_PER_MINUTE": "0",
+    }
+    command = [sys.executable, "-m", "service", "serve", "--workers", "2", "--port", str(port)]
+    log = tmp_path / "serve.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=sink, stderr=sink)
+    held: list[socket.socket] = []
+    try:
+        _wait_until_serving(port, server, log)
+        for _ in range(60):
+            conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert conn.recv(100).startswith(b"HTTP/1.1 200")
+            held.append(conn)
+        workers = _children(server.pid)
+        assert len(workers) >= 2
+        per_worker = sorted(_connections_to(port, pid) for pid in workers)
+        assert sum(per_worker) == 60, per_worker
+        assert per_worker[-2] >= 15, per_worker  # both busy; all-or-nothing would be 0
+    finally:
+        for conn in held:
+            conn.close()
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _wait_until_serving(port: int, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text(errors="replace")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise AssertionError("serve --workers 2 did not answer within 60 s")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def _connections_to(port: int, pid: int) -> int:
+    """Established TCP connections on local `port` that process `pid` holds."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    count = 0
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].rsplit(":", 1)[1], 16)
+        if local_port == port and fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+            count += 1
+    return count
