@@ -243,14 +243,25 @@ def test_two_real_workers_share_a_burst_of_new_connections(tmp_path: Path) -> No
 
 
 def _wait_until_serving(port: int, server: subprocess.Popen, log: Path) -> None:
+    """Until both workers listen: the kernel only spreads over sockets that do, and a worker
+    that is still importing the app would leave every connection to the other."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert server.poll() is None, log.read_text(errors="replace")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return
+        if _listening(port) == 2:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    return
         time.sleep(0.2)
-    raise AssertionError("serve --workers 2 did not answer within 60 s")
+    raise AssertionError("serve --workers 2 did not listen twice within 60 s")
+
+
+def _listening(port: int) -> int:
+    """Sockets in LISTEN state (0A) on the port, machine-wide."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1 for r in rows if int(r.split()[1].rsplit(":", 1)[1], 16) == port and r.split()[3] == "0A"
+    )
 
 
 def _children(pid: int) -> list[int]:
