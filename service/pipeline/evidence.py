@@ -164,6 +164,14 @@ def claimants_differ(a: str | None, b: str | None) -> bool:
     return bool(names_a and names_b) and not names_a & names_b
 
 
+@dataclass
+class Settled:
+    """What the rules concluded, and the pairs they left open for the judge (by claim)."""
+
+    assessment: Assessment
+    open_pairs: dict[int, list[Candidate]]
+
+
 async def assess(
     claims: list[ClaimData],
     candidates: list[list[Candidate]],
@@ -172,6 +180,15 @@ async def assess(
     batch_claims: int = 8,
     concurrency: int = 4,
 ) -> Assessment:
+    """The rules, then the judge on what they left open."""
+    settled = settle(claims, candidates)
+    return await judge_open(
+        claims, settled, judge, batch_claims=batch_claims, concurrency=concurrency
+    )
+
+
+def settle(claims: list[ClaimData], candidates: list[list[Candidate]]) -> Settled:
+    """The rules alone: CPU only, no I/O (service.pipeline.run admits a few checks at a time)."""
     result = Assessment(per_claim=[[] for _ in claims])
     open_pairs: dict[int, list[Candidate]] = {}
     for index, (claim, found) in enumerate(zip(claims, candidates, strict=True)):
@@ -205,8 +222,20 @@ async def assess(
                 )
             elif related or dated:
                 open_pairs.setdefault(index, []).append(candidate)
-    if judge is not None and open_pairs:
-        await _judge(claims, open_pairs, judge, result, batch_claims, concurrency)
+    return Settled(result, open_pairs)
+
+
+async def judge_open(
+    claims: list[ClaimData],
+    settled: Settled,
+    judge: Judge | None,
+    *,
+    batch_claims: int = 8,
+    concurrency: int = 4,
+) -> Assessment:
+    result = settled.assessment
+    if judge is not None and settled.open_pairs:
+        await _judge(claims, settled.open_pairs, judge, result, batch_claims, concurrency)
     return result
 
 
