@@ -11,6 +11,7 @@ import httpx
 import instructor
 import pytest
 
+from service.bench.driver import Clients
 from service.bench.fake_llm import FakeLLM, running, union_length
 from service.bench.throughput import Batch, ThroughputResults, _phases, _spans
 from service.llm.base import JudgePair
@@ -151,3 +152,15 @@ def test_throughput_note_says_when_each_round_left() -> None:
     batch = Batch("SQLite", 2, 64, 4.0, [4.0], 128, 64, 1, 0, 0, 0.5, 0, 0, phases)
     note = _phases(ThroughputResults("SQLite", 2, 500, 2.1, 0.1, 2, [batch]), batch)
     assert note.endswith("extraction calls 0.10–0.50 s, judge calls 1.20–2.70 s")
+
+
+async def test_checks_in_flight_each_get_a_client_of_one_connection() -> None:
+    clients = Clients("http://127.0.0.1:9")
+    async with clients.one() as first, clients.one() as second:
+        assert first is not second  # two checks at once: two clients
+        assert first._transport._pool._max_connections == 1  # type: ignore[attr-defined]
+    async with clients.one() as again:
+        assert again in (first, second)  # an idle one is reused, with its connection
+    assert len(clients.idle) == 2
+    await clients.aclose()
+    assert clients.idle == []
