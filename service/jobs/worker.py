@@ -73,6 +73,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
+        self._outage = False  # the last claim failed for want of the database
 
     async def poll_once(self) -> int | None:
         """Claim one due job, or else one orphaned delivery, and see it through. Returns the
@@ -110,8 +111,17 @@ class Worker:
             await slots.acquire()
             try:
                 work = None if self._stopping.is_set() else await self._claim()
+                if self._outage:
+                    log.info("claiming check jobs works again")
+                    self._outage = False
             except StoreUnavailable as exc:  # expected while the database is away: no trace
-                log.warning("claiming a check job failed: %s", exc.detail)
+                # Once per outage, not once per poll (every second, per instance).
+                log.log(
+                    logging.DEBUG if self._outage else logging.WARNING,
+                    "claiming a check job failed: %s",
+                    exc.detail,
+                )
+                self._outage = True
                 work = None
             except Exception:
                 log.exception("claiming a check job failed")
@@ -134,7 +144,8 @@ class Worker:
             # The database went away mid-job, so not even a retry could be recorded: an
             # outage, not a bug. The lease expires and another attempt follows.
             log.warning(
-                "check job %s interrupted, runs again once its lease expires: %s",
+                "check %s interrupted (the job, or the delivery of its report), taken up again "
+                "once its lease expires: %s",
                 check_id,
                 exc.detail,
             )

@@ -97,6 +97,10 @@ async def test_a_delivery_cut_off_from_the_database_is_delivered_again_once_it_i
     assert (rows.articles, rows.checks) == (1, 1)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]
+    # The worker polled through the outage many times, and said so once.
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert sum("claiming a check job failed" in m for m in said) <= 1, said
+    assert any("interrupted" in m and "delivery" in m for m in said), said
 
 
 async def _json(client: AsyncTestClient, path: str) -> dict:
