@@ -201,10 +201,9 @@ def test_serve_says_why_it_cannot_listen(env: dict[str, str]) -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in str(result.exception or result.output)
 
 
-@linux_only
-def test_two_real_workers_share_a_burst_of_new_connections(tmp_path: Path) -> None:
-    """`serve --workers 2` for real: 60 connections from one client, held open, land on both
-    workers (a shared socket tends to hand them all to the worker that last went idle)."""
+@contextlib.contextmanager
+def two_workers(tmp_path: Path) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`serve --workers 2` for real, on a free port, once both workers listen."""
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
@@ -218,28 +217,61 @@ def test_two_real_workers_share_a_burst_of_new_connections(tmp_path: Path) -> No
     log = tmp_path / "serve.log"
     with log.open("wb") as sink:
         server = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=sink, stderr=sink)
-    held: list[socket.socket] = []
     try:
         _wait_until_serving(port, server, log)
-        for _ in range(60):
-            conn = socket.create_connection(("127.0.0.1", port), timeout=10)
-            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
-            assert conn.recv(100).startswith(b"HTTP/1.1 200")
-            held.append(conn)
-        workers = _children(server.pid)
-        assert len(workers) >= 2
-        per_worker = sorted(_connections_to(port, pid) for pid in workers)
-        assert sum(per_worker) == 60, per_worker
-        assert per_worker[-2] >= 15, per_worker  # both busy; all-or-nothing would be 0
+        yield server, port
     finally:
-        for conn in held:
-            conn.close()
         server.send_signal(signal.SIGINT)
         try:
             server.wait(30)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def spread(server: subprocess.Popen, port: int, connections: int = 60) -> dict[int, int]:
+    """Connections per worker pid, of `connections` opened one after another and held."""
+    held: list[socket.socket] = []
+    try:
+        for _ in range(connections):
+            conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+            held.append(conn)
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert conn.recv(100).startswith(b"HTTP/1.1 200")
+        counts = {pid: _connections_to(port, pid) for pid in _children(server.pid)}
+        assert sum(counts.values()) == connections, counts
+        return {pid: n for pid, n in counts.items() if n}
+    finally:
+        for conn in held:
+            conn.close()
+
+
+@linux_only
+def test_two_real_workers_share_a_burst_of_new_connections(tmp_path: Path) -> None:
+    """60 connections from one client land on both workers (a shared socket tends to hand
+    them all to the worker that last went idle: 0 and 60)."""
+    with two_workers(tmp_path) as (server, port):
+        per_worker = sorted(spread(server, port).values())
+        assert len(per_worker) == 2 and per_worker[0] >= 15, per_worker
+
+
+@linux_only
+def test_a_killed_worker_is_replaced_by_one_with_its_own_socket(tmp_path: Path) -> None:
+    """uvicorn's supervisor starts a new worker; it binds a socket of its own again (the
+    parent's socket is handed over as its address once more), and takes its share."""
+    with two_workers(tmp_path) as (server, port):
+        victim = max(spread(server, port).items(), key=lambda item: item[1])[0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if victim not in _children(server.pid) and _listening(port) == 2:
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("no replacement worker listened within 60 s")
+        per_worker = spread(server, port)
+        assert victim not in per_worker
+        assert len(per_worker) == 2 and min(per_worker.values()) >= 15, per_worker
 
 
 def _wait_until_serving(port: int, server: subprocess.Popen, log: Path) -> None:
