@@ -26,10 +26,12 @@ from service.store.base import ExtractionKey, Store
 # extraction answers all come back at about the same time; let in together they share the CPU
 # and all send their judge calls late, at once, and then all build their reports at once.
 # Let in two at a time, the first judge calls leave early and the report work of their answers
-# overlaps the later checks' rules. 64 checks at once (1 s LLM latency, 2 workers) took
-# 1.53-1.65x one check's time instead of 1.79-1.86x (SQLite), 1.61-1.71x instead of
-# 1.67-1.89x (PostgreSQL). Two rather than one: one check's database round trips then leave
-# the CPU to the other. A check alone never waits here.
+# overlaps the later checks' rules. 64 checks at once (1 s LLM latency, 2 workers on 2 cores,
+# three batches each) took 1.58-1.84x one check's time instead of 1.82-1.94x on SQLite, and
+# 1.77-1.99x instead of 1.85-2.06x on PostgreSQL. Two rather than one: one check's database
+# round trips then leave the CPU to the other. The cost: a single worker on PostgreSQL was
+# about 4% slower, since its CPU then idles during those round trips (no other worker takes
+# it). A check alone never waits here.
 BETWEEN_ROUNDS = 2
 _admissions: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
 
