@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -299,16 +298,6 @@ def _claim_row(article_id: int, claim: ClaimData) -> ClaimRow:
     data = claim.model_dump(mode="json")
     start, end = data.pop("span")
     return ClaimRow(article_id=article_id, span_start=start, span_end=end, **data)
-
-
-def _candidate(row: Any) -> Candidate:
-    return Candidate(
-        claim=claim_out(row),
-        source=row.source,
-        url=row.url,
-        title=row.title,
-        rank=float(row.rank),
-    )
 
 
 async def _article_out(session: AsyncSession, row: ArticleRow) -> ArticleOut:
