@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from functools import cached_property
 
 from service.errors import CheckInProgress, WebhookNotConfigured
 from service.jobs.destinations import CallbackPolicy
@@ -40,6 +41,13 @@ class CheckService:
     owner: str  # this instance, as named in leases (the worker's name)
     clock: Clock = utcnow
 
+    @cached_property
+    def callbacks(self) -> CallbackPolicy:
+        """What a callback_url may reach, parsed from the settings once, not per POST. A
+        property, not a field: Litestar type-checks this dependency's fields, and msgspec
+        refuses the policy's IPv4/IPv6 network union."""
+        return CallbackPolicy.of(self.settings)
+
     async def submit(
         self, request: CheckIn, *, respond_async: bool, idempotency_key: str | None
     ) -> Submitted:
@@ -49,7 +57,7 @@ class CheckService:
                 "has none: set FACTCHECK_WEBHOOK_SECRET, or poll GET /v1/checks/{id} instead"
             )
         if request.callback_url is not None:
-            CallbackPolicy.of(self.settings).check_url(str(request.callback_url))
+            self.callbacks.check_url(str(request.callback_url))
         if respond_async or request.callback_url is not None:
             check_id, _ = await self._add(request, "queued", idempotency_key, owner=None)
             return Submitted(await self.pipeline.store.get_check(check_id), accepted=True)
