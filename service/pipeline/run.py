@@ -1,13 +1,11 @@
 """Runs the pipeline stages in order, and nothing else: ingest → extract → retrieve → compare
-→ verdict → report. It also decides how many checks of a process run retrieve and the rules at
-once (BETWEEN_ROUNDS), since that order is what a burst of checks waits on."""
+→ verdict → report. Under a burst, service.pipeline.rounds orders the work between a check's
+two LLM rounds before the work after them."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
 from service import metrics
 from service.llm.base import Extractor, Judge
@@ -19,28 +17,9 @@ from service.pipeline.independence import group_near_duplicates
 from service.pipeline.ingest import content_hash
 from service.pipeline.report import CHECKED_ARTICLE, Provenance, build_report
 from service.pipeline.retrieve import retrieve
+from service.pipeline.rounds import rounds
 from service.settings import Settings
 from service.store.base import ExtractionKey, Store
-
-# Checks in retrieve + rules at once, per process (per event loop). Under a burst the checks'
-# extraction answers all come back at about the same time; let in together they share the CPU
-# and all send their judge calls late, at once, and then all build their reports at once.
-# Let in two at a time, the first judge calls leave early and the report work of their answers
-# overlaps the later checks' rules. 64 checks at once (1 s LLM latency, 2 workers on 2 cores,
-# three batches each) took 1.58-1.84x one check's time instead of 1.82-1.94x on SQLite, and
-# 1.77-1.99x instead of 1.85-2.06x on PostgreSQL. Two rather than one: one check's database
-# round trips then leave the CPU to the other. The cost: a single worker on PostgreSQL was
-# about 4% slower, since its CPU then idles during those round trips (no other worker takes
-# it). A check alone never waits here.
-BETWEEN_ROUNDS = 2
-_admissions: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
-
-
-def _admission() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    if (gate := _admissions.get(loop)) is None:
-        gate = _admissions[loop] = asyncio.Semaphore(BETWEEN_ROUNDS)
-    return gate
 
 
 @dataclass
@@ -58,7 +37,8 @@ class Pipeline:
         existing = await self.store.find_article(digest)
         if existing is not None:
             return existing, False
-        extracted = await self._extract(article)
+        extracted, new = await self._extract(article)
+        await self._remember(new, extracted)
         stored, created = await self.store.add_article(article, digest, extracted.claims)
         return stored.model_copy(update={"usage": extracted.usage}), created
 
@@ -68,27 +48,36 @@ class Pipeline:
         article = ArticleIn.model_validate(request.model_dump(include=set(ArticleIn.model_fields)))
         digest = content_hash(article.text)
         existing = await self.store.find_article(digest)
-        extracted = await self._extract(article)
+        extracted, new = await self._extract(article)
         claims = extracted.claims
         # Evidence comes only from other articles; the same text stored earlier is this one.
         exclude = {existing.id} if existing else set()
-        async with _admission():
+        order = rounds()
+        async with order.between():
             candidates = await retrieve(claims, self.store, exclude)
-            if existing is None and (same := await self.store.article_id(digest)) is not None:
-                # Stored while we searched (a concurrent ingest of this text): still this one.
-                candidates = [
-                    [c for c in found if c.claim.article_id != same] for found in candidates
-                ]
             settled = settle(claims, candidates)
         # Pairs judged before are answered from the store: a repeated check costs no LLM call.
         judge = CachingJudge(self.judge, self.store) if self.judge else None
-        assessment = await judge_open(
-            claims,
-            settled,
-            judge,
-            batch_claims=self.settings.judge_batch_claims,
-            concurrency=self.settings.llm_concurrency,
-        )
+        try:
+            assessment = await judge_open(
+                claims,
+                settled,
+                judge,
+                batch_claims=self.settings.judge_batch_claims,
+                concurrency=self.settings.llm_concurrency,
+            )
+        except Exception:
+            # Kept when the judge fails too: the retry of an async job extracts no more.
+            await self._remember(new, extracted)
+            raise
+        await order.after()
+        await self._remember(new, extracted)
+        if existing is None and (same := await self.store.article_id(digest)) is not None:
+            # Stored while we checked (a concurrent ingest of this text): still this one.
+            assessment.per_claim = [
+                [a for a in items if a.candidate.claim.article_id != same]
+                for items in assessment.per_claim
+            ]
         cited = {a.candidate.claim.article_id for items in assessment.per_claim for a in items}
         texts = await self.store.article_texts(cited)
         groups = group_near_duplicates({**texts, CHECKED_ARTICLE: article.text})
@@ -119,9 +108,10 @@ class Pipeline:
             return await self.store.finish_check(check_id, report)
         return await self.store.save_check(report)
 
-    async def _extract(self, article: ArticleIn) -> ExtractResult:
-        """The article's grounded claims; a text this extractor, model and prompt have seen
-        before is answered from the cache, with no LLM call (usage stays zero)."""
+    async def _extract(self, article: ArticleIn) -> tuple[ExtractResult, ExtractionKey | None]:
+        """The article's grounded claims, and the key to cache them under when they are new
+        (see _remember). A text this extractor, model and prompt have seen before is answered
+        from the cache, with no LLM call (usage stays zero), and with no key."""
         extractor = self.extractor
         key = ExtractionKey(
             _extraction_basis(article), extractor.name, extractor.model, extractor.prompt_version
@@ -129,15 +119,20 @@ class Pipeline:
         cached = await self.store.cached_extraction(key)
         if cached is not None:
             claims, dropped = cached
-            return ExtractResult(claims=claims, dropped=dropped)
+            return ExtractResult(claims=claims, dropped=dropped), None
         extracted = await extract_claims(
             article,
             extractor,
             chunk_tokens=self.settings.chunk_tokens,
             concurrency=self.settings.llm_concurrency,
         )
-        await self.store.cache_extraction(key, extracted.claims, extracted.dropped)
-        return extracted
+        return extracted, key
+
+    async def _remember(self, key: ExtractionKey | None, extracted: ExtractResult) -> None:
+        """Cache a new extraction. A check does it once its judge calls have left: under a
+        burst, that write would otherwise delay them (service.pipeline.rounds)."""
+        if key is not None:
+            await self.store.cache_extraction(key, extracted.claims, extracted.dropped)
 
 
 def _extraction_basis(article: ArticleIn) -> str:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 
+import httpx
+import pytest
 import respx
 
+from service.errors import LLMUnavailable
+from service.llm.base import JudgePair, Judging
 from service.llm.llm_extractor import LLMExtractor
 from service.llm.prompts import load_prompt
 from service.models import CheckIn
@@ -83,3 +87,40 @@ async def test_another_publication_day_extracts_again(store: SqlStore) -> None:
         other_day = await pipeline(store).check(next_week)
     assert server.calls == 2
     assert [r.usage.llm_calls for r in (first, same_day, other_day)] == [1, 0, 1]
+
+
+class DownJudge:
+    """A judge whose endpoint is down: what an async job meets before it is retried."""
+
+    model = "gpt-4o-mini"
+    prompt_version = "judge-test"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def judge(self, pairs: list[JudgePair]) -> Judging:
+        self.calls += 1
+        raise LLMUnavailable("LLM endpoint unavailable")
+
+
+def claim_answer(statement: str) -> httpx.Response:
+    claim = {"statement": statement, "quote": statement.rstrip("."), "entities": ["Kursk region"]}
+    return json_response(chat_completion(arguments=json.dumps({"claims": [claim]})))
+
+
+async def test_a_failed_judge_call_keeps_the_extraction_for_the_retry(store: SqlStore) -> None:
+    stored = "Officials said the bridge in the Kursk region was destroyed by the strike."
+    checked = "Officials said the bridge in the Kursk region was damaged by the strike."
+    judge = DownJudge()
+    config = llm_settings()
+    pipe = Pipeline(store=store, extractor=LLMExtractor(config), judge=judge, settings=config)
+    with scripted(claim_answer(stored), claim_answer(checked)) as server:
+        await pipe.ingest(CheckIn(text=stored, source="Outlet A"))
+        with pytest.raises(LLMUnavailable):
+            await pipe.check(CheckIn(text=checked, store=False))
+    assert server.calls == 2 and judge.calls == 1  # the pair was left open for the judge
+    # The retry (here: the judge still down) asks the extractor nothing more.
+    with respx.mock(assert_all_called=False) as router, pytest.raises(LLMUnavailable):
+        route = router.post(path__regex=r"/chat/completions$").mock(return_value=answer())
+        await pipe.check(CheckIn(text=checked, store=False))
+    assert route.call_count == 0 and judge.calls == 2
