@@ -45,12 +45,7 @@ async def test_reports_wait_until_the_queue_has_drained() -> None:
 async def test_a_queue_that_never_drains_delays_a_report_only_by_its_patience() -> None:
     order = Rounds(1)
     hold = asyncio.Event()
-
-    async def holder() -> None:
-        async with order.between():
-            await hold.wait()
-
-    tasks = [asyncio.create_task(holder()) for _ in range(2)]
+    tasks = [asyncio.create_task(holding(order, hold)) for _ in range(2)]
     await asyncio.sleep(0.01)
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -64,14 +59,9 @@ async def test_a_queue_that_never_drains_delays_a_report_only_by_its_patience() 
 async def test_a_cancelled_waiter_leaves_the_queue() -> None:
     order = Rounds(1)
     hold = asyncio.Event()
-
-    async def holder() -> None:
-        async with order.between():
-            await hold.wait()
-
-    held = asyncio.create_task(holder())
+    held = asyncio.create_task(holding(order, hold))
     await asyncio.sleep(0)
-    waiting = asyncio.create_task(holder())
+    waiting = asyncio.create_task(holding(order, hold))
     await asyncio.sleep(0.01)
     assert order.queued == 1
     waiting.cancel()
@@ -80,3 +70,9 @@ async def test_a_cancelled_waiter_leaves_the_queue() -> None:
     await asyncio.wait_for(order.after(patience=10), timeout=0.5)
     hold.set()
     await held
+
+
+async def holding(order: Rounds, until: asyncio.Event) -> None:
+    """A check between the rounds (or queued for it) until `until` is set."""
+    async with order.between():
+        await until.wait()
