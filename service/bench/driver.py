@@ -3,6 +3,7 @@ LLM; one measured check is a reset of the counters, the POST, and a read of the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ssl
 import time
@@ -66,6 +67,12 @@ class Measured(BothKinds):
         return self.wall - self.llm_busy
 
 
+# How long the benchmark waits for one check's answer. The slowest check it makes (5,000 words,
+# LLM latency 0) takes well under a second, and one of a burst of 64 with 1 s latency about 6 s;
+# a check not answered in this time is a fault to report, not a figure.
+CHECK_PATIENCE = 120.0
+
+
 class Clients:
     """HTTP clients of one connection each, one per check in flight, as that many newsroom
     users would have. One client with a pool of 64 connections cost this process about 0.5 s
@@ -91,7 +98,7 @@ class Clients:
     def _new(self) -> httpx.AsyncClient:
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         return httpx.AsyncClient(
-            base_url=self.base_url, timeout=900, limits=limits, verify=self.tls
+            base_url=self.base_url, timeout=CHECK_PATIENCE, limits=limits, verify=self.tls
         )
 
     async def aclose(self) -> None:
@@ -132,7 +139,16 @@ class Driver:
         """(seconds, report) of one synchronous POST /v1/checks."""
         async with self.checks.one() as client:
             started = time.perf_counter()
-            answer = await client.post("/v1/checks", json=article.request(store=store))
+            try:
+                # httpx's timeout bounds each read and write; this bounds the whole exchange
+                # (a run once hung with two answers unread in the client's socket buffers).
+                async with asyncio.timeout(CHECK_PATIENCE):
+                    answer = await client.post("/v1/checks", json=article.request(store=store))
+            except (TimeoutError, httpx.HTTPError) as exc:
+                raise BenchError(
+                    f"check {article.serial} got no answer: {type(exc).__name__}: {exc} "
+                    f"(the service log says whether it answered)"
+                ) from None
             wall = time.perf_counter() - started
         if answer.status_code != 200:
             raise BenchError(f"check {article.serial} failed: {answer.status_code} {answer.text}")

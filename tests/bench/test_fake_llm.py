@@ -3,6 +3,7 @@ mode) parse its answers, its quotes pass grounding, and its counters count what 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
@@ -11,8 +12,11 @@ import httpx
 import instructor
 import pytest
 
+from service.bench import driver
+from service.bench.articles import ArticleFactory
 from service.bench.driver import Clients
 from service.bench.fake_llm import FakeLLM, running, union_length
+from service.bench.processes import BenchError
 from service.bench.throughput import Batch, ThroughputResults, _phases, _spans
 from service.llm.base import JudgePair
 from service.llm.client import build_client
@@ -166,3 +170,41 @@ async def test_checks_in_flight_each_get_a_client_of_one_connection() -> None:
     assert len(clients.idle) == 2
     await clients.aclose()
     assert clients.idle == []
+
+
+async def test_a_check_that_gets_no_answer_is_a_bench_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A service that takes the request and never answers: the run stops with a readable
+    # error after the patience, instead of hanging for as long as the client allows.
+    done = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65536)
+        await done.wait()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setattr(driver, "CHECK_PATIENCE", 0.3)
+    bench = driver.Driver(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}")
+    article = ArticleFactory(SEEDS).make(300)
+    try:
+        started = time.monotonic()
+        with pytest.raises(BenchError, match=rf"check {article.serial} got no answer"):
+            await bench.check(article)
+        assert time.monotonic() - started < 5
+    finally:
+        await bench.close()
+        done.set()
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_service_that_is_gone_is_a_bench_error() -> None:
+    bench = driver.Driver("http://127.0.0.1:9", "http://127.0.0.1:9")
+    try:
+        with pytest.raises(BenchError, match="got no answer: ConnectError"):
+            await bench.check(ArticleFactory(SEEDS).make(300))
+    finally:
+        await bench.close()
