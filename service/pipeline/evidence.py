@@ -188,7 +188,7 @@ async def assess(
 
 
 def settle(claims: list[ClaimData], candidates: list[list[Candidate]]) -> Settled:
-    """The rules alone: CPU only, no I/O (service.pipeline.run admits a few checks at a time)."""
+    """The rules alone: CPU only, no I/O (service.pipeline.rounds admits a few checks at a time)."""
     result = Assessment(per_claim=[[] for _ in claims])
     open_pairs: dict[int, list[Candidate]] = {}
     for index, (claim, found) in enumerate(zip(claims, candidates, strict=True)):

@@ -19,10 +19,10 @@ from weakref import WeakKeyDictionary
 # checks would share the CPU and all send their judge calls late, at once. 64 checks at once
 # (1 s LLM latency, 2 workers on 2 cores, three batches each) took 1.58-1.84x one check's time
 # instead of 1.82-1.94x on SQLite, and 1.77-1.99x instead of 1.85-2.06x on PostgreSQL (Intel
-# Xeon, 2 cores). Two
-# rather than one: one check's database round trips then leave the CPU to the other. The cost:
-# a single worker on PostgreSQL was about 4% slower, since its CPU then idles during those
-# round trips (no other worker takes it).
+# Xeon, 2 cores). Two rather than one: one check's database round trips then leave the CPU to
+# the other; three measured the same as two (AMD EPYC, runs taken in turns). The cost: a single
+# worker on PostgreSQL was about 4% slower, since its CPU then idles during those round trips
+# (no other worker takes it).
 BETWEEN_ROUNDS = 2
 # How long a check's report work yields to queued checks at most: under a load that never lets
 # the queue empty, reports are late by this much, not starved. The wait itself (with the
