@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 import respx
 
+from service.bench import synthetic
 from service.llm.offline import OfflineExtractor
 from service.models import CheckedClaim, CheckReport
 from service.pipeline.run import Pipeline
@@ -75,6 +76,22 @@ def test_order_on_tuesday_conflicts_with_the_monday_meeting(scenario) -> None:
     # Outlets that agree he gave the order (the judge's view) do not make it mixed: they
     # date it to Monday.
     assert not [c for c in claim.citations if c.relation == "supports" and c.method == "rules"]
+
+
+async def test_the_tuesday_conflict_survives_a_store_of_other_events(store: SqlStore) -> None:
+    """With 2,000 stored claims of other events, the index is asked for the claim's rare
+    words only (service.store.terms), and "Mr Putin ... on Monday" fell from the kept
+    candidates: the conflict was lost. Candidates that date an act of a person the claim
+    names are kept (service.pipeline.retrieve.rerank)."""
+    await synthetic.fill(store.engine, first_event=500, events=synthetic.events_for(2_000))
+    pipeline = Pipeline(
+        store=store, extractor=OfflineExtractor(), judge=None, settings=llm_settings()
+    )
+    report = await run_scenario(pipeline)
+    claim = quoting(report, "on Tuesday ordered")
+    assert claim.verdict == "conflicting"
+    conflicts = [c for c in claim.citations if c.relation == "conflicts"]
+    assert conflicts and all("Monday" in c.quote for c in conflicts)
 
 
 def test_28_towns_supported_by_three_independent_sources(scenario) -> None:

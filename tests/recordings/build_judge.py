@@ -87,6 +87,7 @@ JUDGEMENTS: list[Row] = [
     (PUTIN_ORDER, "28 villages", "unrelated", "Putin's order to expel the troops vs the number of villages Smirnov reported lost."),
     (PUTIN_ORDER, "2,000 Russian citizens remain", "unrelated", "Putin's order to expel the troops vs residents remaining in occupied areas."),
     (PUTIN_ORDER, "largest Ukraine has carried out", "unrelated", "Putin's order vs the scale of the offensive compared with earlier ones."),
+    (PUTIN_ORDER, "entered Russia's Kursk region last Tuesday", "unrelated", "Putin's order to expel the troops vs the day the incursion began."),
     # Towns seized and civilians who fled: the evidence sent is about other figures.
     (SEIZED, "largest Ukraine has carried out", "unrelated", "Number of towns seized vs the offensive being the largest since 2022."),
     (SEIZED, "12 civilians have been killed", "unrelated", "Towns seized vs civilian casualties."),
@@ -121,6 +122,7 @@ JUDGEMENTS: list[Row] = [
     (DEPTH, "vowed to expel", "unrelated", "Depth of the advance vs Putin's pledge to expel the troops."),
     (DEPTH, "main task of Russia's defense ministry", "unrelated", "Depth of the advance vs Putin's instruction to the defense ministry."),
     (DEPTH, "about 4 kilometers from the border", "unrelated", "Depth of the advance vs the distance of one settlement from the border."),
+    (DEPTH, "2,000 Russian citizens remain", "unrelated", "Depth of the advance vs residents remaining in occupied areas."),
     (DEPTH, "1,000 square kilometers", "unrelated", "Depth of the advance vs area under Ukrainian control."),
     (DEPTH, "1,000 sq km", "unrelated", "Depth of the advance vs area under Ukrainian control."),
     # Strikes from Kursk into Sumy over the summer: nothing else measures them.
