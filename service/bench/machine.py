@@ -6,7 +6,9 @@ import contextlib
 import os
 import platform
 import sqlite3
+import statistics
 import subprocess
+import time
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -14,6 +16,8 @@ from pathlib import Path
 from service.settings import PROJECT_ROOT
 
 PACKAGES = ("litestar", "uvicorn", "sqlalchemy", "aiosqlite", "asyncpg", "openai", "instructor")
+# The probe's loop: about 0.08 s of one core on the AMD EPYC the README's figures come from.
+PROBE_LOOPS = 2_000_000
 
 
 def machine_info() -> dict[str, str]:
@@ -30,6 +34,33 @@ def machine_info() -> dict[str, str]:
         "SQLite": sqlite3.sqlite_version,
         "packages": ", ".join(f"{name} {_version(name)}" for name in PACKAGES),
     }
+
+
+def cpu_probe(runs: int = 5, loops: int = PROBE_LOOPS) -> list[float]:
+    """CPU seconds a fixed pure-Python loop takes, `runs` times. The same model of CPU is not
+    the same speed: on the shared 2-core machines these figures come from, one fixed loop's
+    CPU time varied by up to 1.8x within minutes (1.04 to 1.87 s), so the benchmark reads
+    this at its start and end, and figures from two runs compare only as far as their probes
+    agree."""
+    seconds = []
+    for _ in range(runs):
+        started = time.process_time()
+        total = 0
+        for i in range(loops):
+            total += i
+        seconds.append(time.process_time() - started)
+    return seconds
+
+
+def probe_line(before: list[float], after: list[float]) -> str:
+    def show(readings: list[float]) -> str:
+        low, mid, high = min(readings), statistics.median(readings), max(readings)
+        return f"{mid * 1000:.0f} ms (of {low * 1000:.0f}–{high * 1000:.0f})"
+
+    return (
+        f"{PROBE_LOOPS:,} additions in pure Python, median of {len(before)}: {show(before)} "
+        f"at the start, {show(after)} at the end; lower is faster"
+    )
 
 
 def _cpu_model() -> str:
@@ -78,4 +109,4 @@ def _version(name: str) -> str:
         return "?"
 
 
-__all__ = ["machine_info"]
+__all__ = ["cpu_probe", "machine_info", "probe_line"]

@@ -32,7 +32,7 @@ from service.bench.costs import (
     repeat_table,
 )
 from service.bench.driver import Driver
-from service.bench.machine import machine_info
+from service.bench.machine import cpu_probe, machine_info, probe_line
 from service.bench.naive import NaiveDesign
 from service.bench.procs import MemoryPeak, MemoryWatch
 from service.bench.retrieval import RetrievalRow, retrieval_section
@@ -90,6 +90,7 @@ async def run_bench(
     """Run every section; `show` gets each table as soon as it is complete."""
     report = BenchReport(machine_info())
     load_before = os.getloadavg()[0]
+    speed_before = cpu_probe()
     if settings := processes.passed_settings():
         report.machine["service settings"] = ", ".join(f"{k}={v}" for k, v in settings.items())
     costs: list[CostResults] = []
@@ -138,6 +139,7 @@ async def run_bench(
                             ) from None
                         finally:
                             await driver.close()
+    report.machine["CPU speed probe"] = probe_line(speed_before, cpu_probe())
     report.machine["load average (1 min)"] = (
         f"{load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end "
         f"(the benchmark's own processes included)"
