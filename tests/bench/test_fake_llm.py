@@ -17,7 +17,7 @@ from service.bench.articles import ArticleFactory
 from service.bench.driver import Clients
 from service.bench.fake_llm import FakeLLM, running, union_length
 from service.bench.processes import BenchError
-from service.bench.throughput import Batch, ThroughputResults, _phases, _spans
+from service.bench.throughput import Batch, ThroughputResults, _floor, _phases, _spans
 from service.llm.base import JudgePair
 from service.llm.client import build_client
 from service.llm.judge import LLMJudge
@@ -158,6 +158,16 @@ def test_throughput_note_says_when_each_round_left() -> None:
     batch = Batch("SQLite", 2, 64, 4.0, [4.0], 128, 64, 1, 0, 0, 0.5, 0, 0, phases)
     note = _phases(ThroughputResults("SQLite", 2, 500, 2.1, 0.1, 2, [batch]), batch)
     assert note.endswith("extraction calls 0.10–0.50 s, judge calls 1.20–2.70 s")
+
+
+def test_the_cpu_floor_counts_the_work_after_the_first_extraction_answer() -> None:
+    # Machine CPU seconds sampled over a batch; the first extraction call left at 0.1 s, so its
+    # answer came at 1.1 s at the earliest, and 104.2 - 101.0 s of work was done after it.
+    busy = [(0.0, 100.0), (0.5, 100.5), (1.1, 101.0), (1.2, 101.2), (3.0, 104.2)]
+    phases = {"extraction calls": (0.1, 0.5), "judge calls": (1.2, 2.7)}
+    assert _floor(busy, phases, cores=2) == pytest.approx(1.1 + 3.2 / 2)
+    assert _floor(busy, phases, cores=1) == pytest.approx(1.1 + 3.2)
+    assert _floor(busy, {}, cores=2) is None  # no timeline: no floor
 
 
 async def test_checks_in_flight_each_get_a_client_of_one_connection() -> None:
