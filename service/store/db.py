@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, PoolResetState
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any constant works; it only has to be the same for every instance of the service.
@@ -41,11 +41,12 @@ def _json_text(value: Any) -> str:
 # For every engine. JSON columns (reports, cached extractions and judgements, a claim's
 # entities and quantities) are written and read through pydantic-core, which does in Rust what
 # the json module does in C plus Python-level encoder calls; they hold plain JSON types only
-# (model_dump(mode="json")), so the text differs from json.dumps' in spacing alone.
-# No rollback when a connection goes back to the pool: every use goes through a SQLAlchemy
-# Connection, whose close() already rolls back a transaction left open, so the pool's own
-# rollback only repeated it after each commit. On SQLite that was one of the six round trips
-# to the connection's thread that every session costs (10.8 per check).
+# (model_dump(mode="json")), so the text differs from json.dumps' only in spacing and in
+# writing non-ASCII characters as they are.
+# The pool's rollback-on-return is replaced by _reset_if_open: every use goes through a
+# SQLAlchemy Connection, whose close() already rolls back a transaction left open, so the
+# pool's rollback only repeated it after each commit. On SQLite that was one of the six round
+# trips to the connection's thread that every session costs (10.8 per check).
 _ENGINE_OPTIONS: dict[str, Any] = {
     "pool_reset_on_return": None,
     "json_serializer": _json_text,
@@ -72,12 +73,14 @@ def create_engine(
             url, connect_args={"timeout": 30, **connect_args}, **pool, **_ENGINE_OPTIONS
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "reset", _reset_if_open)
         return engine
     if pooled:
         pool = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
     connect_args = {"timeout": connect_timeout, "command_timeout": command_timeout, **connect_args}
     engine = create_async_engine(url, connect_args=connect_args, **pool, **_ENGINE_OPTIONS)
     event.listen(engine.sync_engine, "handle_error", _pg_unavailable_is_operational)
+    event.listen(engine.sync_engine, "reset", _reset_if_open)
     return engine
 
 
@@ -106,6 +109,25 @@ def _pg_unavailable_is_operational(context: ExceptionContext) -> BaseException |
         error,
         connection_invalidated=context.is_disconnect,
     )
+
+
+def _reset_if_open(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
+    """A connection going back to the pool still in a transaction is rolled back, and one that
+    stays in it is discarded (an error here makes the pool invalidate it): a close() whose own
+    rollback failed (a cancelled request, a lost connection) must not hand the next request a
+    transaction, which on SQLite would hold the write lock. Asking is free: the driver knows."""
+    if not state.asyncio_safe or not _in_transaction(record.driver_connection):
+        return
+    dbapi_connection.rollback()
+    if _in_transaction(record.driver_connection):
+        raise RuntimeError("connection still in a transaction after rollback: discarded")
+
+
+def _in_transaction(driver: Any) -> bool:
+    # aiosqlite's in_transaction reads SQLite's autocommit flag; asyncpg's protocol tracks it.
+    if hasattr(driver, "is_in_transaction"):
+        return bool(driver.is_in_transaction())
+    return bool(driver.in_transaction)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
