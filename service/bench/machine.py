@@ -20,9 +20,16 @@ PACKAGES = ("litestar", "uvicorn", "sqlalchemy", "aiosqlite", "asyncpg", "openai
 PROBE_LOOPS = 2_000_000
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity), else the cores online."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def machine_info() -> dict[str, str]:
     cores = os.cpu_count() or 0
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    usable = usable_cores()
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "git commit": _git_commit(),
@@ -109,4 +116,4 @@ def _version(name: str) -> str:
         return "?"
 
 
-__all__ = ["cpu_probe", "machine_info", "probe_line"]
+__all__ = ["cpu_probe", "machine_info", "probe_line", "usable_cores"]

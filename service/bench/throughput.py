@@ -9,7 +9,6 @@ tell a CPU-bound service from one that waits on something else.
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import time
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 
 from service.bench.articles import ArticleFactory
 from service.bench.driver import Driver
-from service.bench.machine import cpu_probe
+from service.bench.machine import cpu_probe, usable_cores
 from service.bench.procs import cpu_seconds, named_cpu_seconds, system_busy_seconds, tree
 from service.bench.tables import Table, num, percentile, secs, verdict
 
@@ -162,7 +161,7 @@ async def _batch(driver, service_pid, factory, database, workers, n, words) -> B
         other_cpu=max(others, 0.0),
         phases=phases,
         probe=probe,
-        floor=_floor(busy, phases, _cores()),
+        floor=_floor(busy, phases, usable_cores()),
     )
 
 
@@ -217,7 +216,7 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
             f"≤{TARGET_RATIO}×",
         ],
     )
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores()
     for result in results:
         for b in result.batches:
             ratio = b.wall / result.one_check
@@ -294,11 +293,6 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
     return table
 
 
-def _cores() -> int:
-    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    return len(usable) if usable else os.cpu_count() or 1
-
-
 def _phases(result: ThroughputResults, batch: Batch) -> str:
     """When the burst's LLM rounds left the service: each round can only start once the
     work before it is done for every check, so the spans show which stage the burst queues in."""
@@ -313,8 +307,7 @@ def _phases(result: ThroughputResults, batch: Batch) -> str:
 
 def _cpu_floor(result: ThroughputResults, batch: Batch) -> str:
     """Whether the CPU the batch needed fits in the target time at all."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    parallel = min(result.workers, cores or 1)
+    parallel = min(result.workers, usable_cores())
     floor = batch.service_cpu / parallel
     target = TARGET_RATIO * result.one_check
     fits = "within" if floor <= target else "more than"
