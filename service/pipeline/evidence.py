@@ -27,8 +27,9 @@ from functools import lru_cache
 from service.llm.base import Judge, JudgePair
 from service.models import ClaimData, Quantity, Relation, TimeRef, Usage
 from service.pipeline.compare import compare_claims
+from service.pipeline.retrieve import NAME_WORD as _NAME
+from service.pipeline.retrieve import PLACE_KINDS, content_words
 from service.pipeline.retrieve import TITLES as _TITLES
-from service.pipeline.retrieve import content_words
 from service.pipeline.verdict import merge_findings
 from service.store.base import Candidate
 
@@ -37,9 +38,8 @@ DATE_WINDOW_DAYS = 2
 SCOPE_RATIO = 5.0
 JUDGE_CANDIDATES_PER_CLAIM = 4  # what the judge sees per claim, best ranked first
 
-_NAME = re.compile(r"[^\W\d_]{3,}")
 # "Kursk region", "Krasnoyaruzhsky district": the capitalized word names the place.
-_PLACE = re.compile(r"\b([A-Z][\w'-]+)\s+(region|district|oblast|province|county|state)\b")
+_PLACE = re.compile(rf"\b([A-Z][\w'-]+)\s+({'|'.join(sorted(PLACE_KINDS))})\b")
 _LOCAL = frozenset({"district", "county"})  # finer than a region: a subset of its people
 
 

@@ -24,7 +24,7 @@ SEARCH_BATCH_MIN = 16  # claims per batch at least: a batch is one statement, a 
 KEEP_PER_CLAIM = 12  # what comparison sees per claim (rules are cheap; the judge sees fewer)
 
 _WORDS = re.compile(r"\w+")
-_NAME = re.compile(r"[^\W\d_]{3,}")
+NAME_WORD = re.compile(r"[^\W\d_]{3,}")  # a word of a name: letters only, 3 or more
 # Words that say what a name is, not which one: "Mr Putin" and "Vladimir Putin" are one
 # person, "Kursk" and "the Kursk region" one place, while "Kursk region" and "Belgorod
 # region" share only a kind.
@@ -71,7 +71,7 @@ def search_terms(claim: ClaimData) -> list[str]:
 @lru_cache(maxsize=65_536)  # asked for every entity of every candidate
 def name_words(entity: str) -> frozenset[str]:
     """The words of a name that tell it apart: "Vladimir Putin" → {"vladimir", "putin"}."""
-    return frozenset(w.casefold() for w in _NAME.findall(entity)) - TITLES - PLACE_KINDS
+    return frozenset(w.casefold() for w in NAME_WORD.findall(entity)) - TITLES - PLACE_KINDS
 
 
 @lru_cache(maxsize=65_536)  # a stored claim is a candidate of many claims
