@@ -1,7 +1,8 @@
 """The instructor-wrapped AsyncOpenAI client, built once from settings and shared.
 
 The openai client never retries (`max_retries=0`): transport errors and 429/5xx are
-retried by service.llm.retry, schema re-asks by instructor. One owner per failure kind.
+retried by service.llm.retry, schema re-asks by instructor. One owner per failure kind. Its
+connections are pooled by service.llm.transport, which finds a free one without a scan.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import instructor
 import openai
 
+from service.llm.transport import OneConnectionEach
 from service.settings import Settings
 
 MODES: dict[str, instructor.Mode] = {
@@ -31,6 +33,7 @@ def build_client(settings: Settings) -> instructor.AsyncInstructor:
         api_key=key,
         timeout=settings.llm_timeout,
         max_retries=0,
+        http_client=openai.DefaultAsyncHttpxClient(transport=OneConnectionEach()),
     )
     return instructor.from_openai(raw, mode=MODES[settings.llm_mode])
 
