@@ -17,7 +17,14 @@ from service.bench.articles import ArticleFactory
 from service.bench.driver import Clients
 from service.bench.fake_llm import FakeLLM, running, union_length
 from service.bench.processes import BenchError
-from service.bench.throughput import Batch, ThroughputResults, _floor, _phases, _spans
+from service.bench.throughput import (
+    Batch,
+    ThroughputResults,
+    _floor,
+    _phases,
+    _service_cpu,
+    _spans,
+)
 from service.llm.base import JudgePair
 from service.llm.client import build_client
 from service.llm.judge import LLMJudge
@@ -158,6 +165,15 @@ def test_throughput_note_says_when_each_round_left() -> None:
     batch = Batch("SQLite", 2, 64, 4.0, [4.0], 128, 64, 1, 0, 0, 0.5, 0, 0, phases)
     note = _phases(ThroughputResults("SQLite", 2, 500, 2.1, 0.1, 2, [batch]), batch)
     assert note.endswith("extraction calls 0.10–0.50 s, judge calls 1.20–2.70 s")
+
+
+def test_the_service_cpu_note_leaves_the_verdict_to_the_cpu_floor() -> None:
+    # 64 checks, 5.12 s of service CPU, 2 workers: 80 ms a check, 2.56 s over 2 cores. That
+    # alone would fit 1.3x of a 2.1 s check; the note must not say so (the floor decides).
+    batch = Batch("SQLite", 2, 64, 4.0, [4.0], 128, 64, 5.12, 0, 0, 0.5, 0, 0, {})
+    note = _service_cpu(ThroughputResults("SQLite", 2, 500, 2.1, 0.1, 2, [batch]), batch)
+    assert "5.12 s of service CPU (80 ms a check), 2.56 s spread over 2 core(s)" in note
+    assert "target" not in note and "CPU floor" in note
 
 
 def test_the_cpu_floor_counts_the_work_after_the_first_extraction_answer() -> None:
