@@ -50,6 +50,10 @@ class Batch:
     # spread over every core. Work after that answer depends on it, so no schedule moves it
     # earlier; seconds after the first POST, or None without a timeline.
     floor: float | None = None
+    # (first extraction answer, last judge call out, machine CPU seconds between them): the
+    # work the judge round waited on. Each check ends a round after its judge call, so that
+    # work, over the cores, decides the batch's time; None without a timeline.
+    between_rounds: tuple[float, float, float] | None = None
 
 
 @dataclass
@@ -162,6 +166,7 @@ async def _batch(driver, service_pid, factory, database, workers, n, words) -> B
         phases=phases,
         probe=probe,
         floor=_floor(busy, phases, usable_cores()),
+        between_rounds=_between_rounds(busy, phases),
     )
 
 
@@ -181,9 +186,25 @@ def _floor(
     if "extraction calls" not in phases or len(busy) < 2:
         return None
     answer = phases["extraction calls"][0] + LLM_LATENCY
-    before = [cpu for at, cpu in busy if at <= answer]
-    start = before[-1] if before else busy[0][1]
-    return answer + (busy[-1][1] - start) / cores
+    return answer + (busy[-1][1] - _busy_at(busy, answer)) / cores
+
+
+def _between_rounds(
+    busy: list[tuple[float, float]], phases: dict[str, tuple[float, float]]
+) -> tuple[float, float, float] | None:
+    """See Batch.between_rounds; from the samples at or before each moment."""
+    if "extraction calls" not in phases or "judge calls" not in phases or len(busy) < 2:
+        return None
+    start, end = phases["extraction calls"][0] + LLM_LATENCY, phases["judge calls"][1]
+    if end <= start:
+        return None
+    return start, end, _busy_at(busy, end) - _busy_at(busy, start)
+
+
+def _busy_at(busy: list[tuple[float, float]], moment: float) -> float:
+    """The machine's busy CPU seconds at the last sample at or before `moment`."""
+    before = [cpu for at, cpu in busy if at <= moment]
+    return before[-1] if before else busy[0][1]
 
 
 def _spans(times: dict[str, list[float]]) -> dict[str, tuple[float, float]]:
@@ -250,6 +271,8 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
         if result.batches:
             largest = max(result.batches, key=lambda b: b.concurrency)
             table.notes.append(_service_cpu(result, largest))
+            if largest.between_rounds is not None:
+                table.notes.append(_between_rounds_note(result, largest, cores))
             if largest.phases:
                 table.notes.append(_phases(result, largest))
     busy = [
@@ -302,6 +325,21 @@ def _phases(result: ThroughputResults, batch: Batch) -> str:
     return (
         f"{result.database}, {result.workers} worker(s), {batch.concurrency} at once, "
         f"seconds after the first POST: {spans}"
+    )
+
+
+def _between_rounds_note(result: ThroughputResults, batch: Batch, cores: int) -> str:
+    """The work the judge round waited on, against when the last judge call had to leave."""
+    assert batch.between_rounds is not None
+    start, end, cpu = batch.between_rounds
+    due = TARGET_RATIO * result.one_check - LLM_LATENCY
+    return (
+        f"{result.database}, {result.workers} worker(s), {batch.concurrency} at once, between "
+        f"the rounds: from the first extraction answer ({start:.2f} s) to the last judge call "
+        f"({end:.2f} s) the machine did {secs(cpu)} of CPU work "
+        f"({cpu / batch.concurrency * 1000:.0f} ms a check), {cpu / ((end - start) * cores):.0%} "
+        f"of its {cores} cores; each check ends a round after its judge call, so for "
+        f"{TARGET_RATIO}× the last one had to leave by {due:.2f} s"
     )
 
 

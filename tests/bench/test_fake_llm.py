@@ -20,6 +20,8 @@ from service.bench.processes import BenchError
 from service.bench.throughput import (
     Batch,
     ThroughputResults,
+    _between_rounds,
+    _between_rounds_note,
     _floor,
     _phases,
     _service_cpu,
@@ -184,6 +186,21 @@ def test_the_cpu_floor_counts_the_work_after_the_first_extraction_answer() -> No
     assert _floor(busy, phases, cores=2) == pytest.approx(1.1 + 3.2 / 2)
     assert _floor(busy, phases, cores=1) == pytest.approx(1.1 + 3.2)
     assert _floor(busy, {}, cores=2) is None  # no timeline: no floor
+
+
+def test_between_the_rounds_is_the_work_from_first_extraction_answer_to_last_judge_call():
+    busy = [(0.0, 100.0), (1.0, 100.4), (1.2, 101.0), (2.0, 102.5), (2.3, 103.0), (3.0, 103.2)]
+    phases = {"extraction calls": (0.1, 0.5), "judge calls": (1.2, 2.1)}
+    # The answer came at 1.1 s (sample at 1.0 s), the last judge call left at 2.1 s (sample
+    # at 2.0 s): 102.5 - 100.4 s of work.
+    start, end, cpu = _between_rounds(busy, phases)
+    assert (start, end, cpu) == (pytest.approx(1.1), 2.1, pytest.approx(2.1))
+    assert _between_rounds(busy, {"extraction calls": (0.1, 0.5)}) is None
+    batch = Batch("SQLite", 2, 64, 4.0, [4.0], 128, 64, 1, 0, 0, 0.5, 0, 0, phases)
+    batch.between_rounds = (start, end, cpu)
+    note = _between_rounds_note(ThroughputResults("SQLite", 2, 500, 2.0, 0.1, 2, [batch]), batch, 2)
+    assert "did 2.10 s of CPU work (33 ms a check), 105% of its 2 cores" in note
+    assert note.endswith("the last one had to leave by 1.60 s")
 
 
 async def test_checks_in_flight_each_get_a_client_of_one_connection() -> None:
