@@ -12,7 +12,7 @@ import httpx
 import instructor
 import pytest
 
-from service.bench import driver
+from service.bench import driver, fake_answers
 from service.bench.articles import ArticleFactory
 from service.bench.driver import Clients
 from service.bench.fake_llm import FakeLLM, running, union_length
@@ -154,6 +154,23 @@ async def test_stats_reset_and_config_over_http(
         assert refused.status_code == 400
     app.config.judge_latency = None
     assert app.stats.rejected == 1
+
+
+def test_a_sentence_is_read_once_whatever_outlet_sends_it() -> None:
+    # Every benchmark article has its own outlet; the sentences are the seeds'.
+    def prompt(outlet: str) -> str:
+        return f"Outlet: {outlet}\nPublication date: 2024-08-13\n<article>\n{SEED_000}\n</article>"
+
+    fake_answers._read.cache_clear()
+    first = fake_answers.claims(prompt("BenchWire1"))
+    read = fake_answers._read.cache_info()
+    second = fake_answers.claims(prompt("BenchWire2"))
+    again = fake_answers._read.cache_info()
+    assert first and len(second) == len(first)
+    assert again.misses == read.misses  # nothing read twice
+    assert all(c["statement"].startswith("According to BenchWire2, ") for c in second)
+    assert [c["statement"][26:] for c in second] == [c["statement"][26:] for c in first]
+    assert [c["quote"] for c in second] == [c["quote"] for c in first]
 
 
 def test_union_counts_overlaps_once() -> None:
