@@ -4,10 +4,7 @@ LLM; one measured check is a reset of the counters, the POST, and a read of the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ssl
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +12,7 @@ import httpx
 
 from service.bench.articles import BenchArticle
 from service.bench.processes import BenchError
+from service.llm.transport import OneConnectionEach
 
 
 @dataclass
@@ -73,43 +71,16 @@ class Measured(BothKinds):
 CHECK_PATIENCE = 120.0
 
 
-class Clients:
-    """HTTP clients of one connection each, one per check in flight, as that many newsroom
-    users would have. One client with a pool of 64 connections cost this process about 0.5 s
-    of CPU per batch of 64 checks (httpcore re-examines every pooled connection whenever a
-    request is queued or a connection freed), CPU that the service on the same cores then
-    lacked."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base_url = base_url
-        self.idle: list[httpx.AsyncClient] = []
-        # Made once: each client would otherwise load the CA bundle (~20 ms of CPU), in the
-        # middle of the first burst.
-        self.tls = ssl.create_default_context()
-
-    @contextlib.asynccontextmanager
-    async def one(self) -> AsyncIterator[httpx.AsyncClient]:
-        client = self.idle.pop() if self.idle else self._new()
-        try:
-            yield client
-        finally:
-            self.idle.append(client)
-
-    def _new(self) -> httpx.AsyncClient:
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        return httpx.AsyncClient(
-            base_url=self.base_url, timeout=CHECK_PATIENCE, limits=limits, verify=self.tls
-        )
-
-    async def aclose(self) -> None:
-        while self.idle:
-            await self.idle.pop().aclose()
-
-
 class Driver:
     def __init__(self, service_url: str, llm_url: str) -> None:
         self.service = httpx.AsyncClient(base_url=service_url, timeout=900)
-        self.checks = Clients(service_url)
+        # A connection per check in flight, as that many newsroom users would have, pooled
+        # without httpcore's scan of every connection (service.llm.transport): with one
+        # connection pool of 64, that scan cost this process about 0.5 s of CPU per batch of
+        # 64 checks, on the cores the service needs. One TLS context, loaded once.
+        self.checks = httpx.AsyncClient(
+            base_url=service_url, timeout=CHECK_PATIENCE, transport=OneConnectionEach()
+        )
         self.llm = httpx.AsyncClient(base_url=llm_url, timeout=30)
 
     async def close(self) -> None:
@@ -137,19 +108,18 @@ class Driver:
         self, article: BenchArticle, *, store: bool = True
     ) -> tuple[float, dict[str, Any]]:
         """(seconds, report) of one synchronous POST /v1/checks."""
-        async with self.checks.one() as client:
-            started = time.perf_counter()
-            try:
-                # httpx's timeout bounds each read and write; this bounds the whole exchange
-                # (a run once hung with two answers unread in the client's socket buffers).
-                async with asyncio.timeout(CHECK_PATIENCE):
-                    answer = await client.post("/v1/checks", json=article.request(store=store))
-            except (TimeoutError, httpx.HTTPError) as exc:
-                raise BenchError(
-                    f"check {article.serial} got no answer: {type(exc).__name__}: {exc} "
-                    f"(the service log says whether it answered)"
-                ) from None
-            wall = time.perf_counter() - started
+        started = time.perf_counter()
+        try:
+            # httpx's timeout bounds each read and write; this bounds the whole exchange
+            # (a run once hung with two answers unread in the client's socket buffers).
+            async with asyncio.timeout(CHECK_PATIENCE):
+                answer = await self.checks.post("/v1/checks", json=article.request(store=store))
+        except (TimeoutError, httpx.HTTPError) as exc:
+            raise BenchError(
+                f"check {article.serial} got no answer: {type(exc).__name__}: {exc} "
+                f"(the service log says whether it answered)"
+            ) from None
+        wall = time.perf_counter() - started
         if answer.status_code != 200:
             raise BenchError(f"check {article.serial} failed: {answer.status_code} {answer.text}")
         return wall, answer.json()

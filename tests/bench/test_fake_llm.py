@@ -14,7 +14,6 @@ import pytest
 
 from service.bench import driver, fake_answers
 from service.bench.articles import ArticleFactory
-from service.bench.driver import Clients
 from service.bench.fake_llm import FakeLLM, running, union_length
 from service.bench.processes import BenchError
 from service.bench.throughput import (
@@ -220,16 +219,31 @@ def test_between_the_rounds_is_the_work_from_first_extraction_answer_to_last_jud
     assert note.endswith("the last one had to leave by 1.60 s")
 
 
-async def test_checks_in_flight_each_get_a_client_of_one_connection() -> None:
-    clients = Clients("http://127.0.0.1:9")
-    async with clients.one() as first, clients.one() as second:
-        assert first is not second  # two checks at once: two clients
-        assert first._transport._pool._max_connections == 1  # type: ignore[attr-defined]
-    async with clients.one() as again:
-        assert again in (first, second)  # an idle one is reused, with its connection
-    assert len(clients.idle) == 2
-    await clients.aclose()
-    assert clients.idle == []
+async def test_checks_in_flight_each_get_a_connection_of_their_own() -> None:
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while await reader.readuntil(b"\r\n\r\n"):  # no body: GETs
+                await asyncio.sleep(0.05)
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
+                await writer.drain()
+        except asyncio.IncompleteReadError:  # the client closed the connection
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(slow, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    bench = driver.Driver(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port}")
+    transport = bench.checks._transport
+    try:
+        await asyncio.gather(*(bench.checks.get("/") for _ in range(3)))
+        assert (transport.idle, transport.busy) == (3, 0)  # three at once: three connections
+        await bench.checks.get("/")
+        assert transport.idle == 3  # one alone reuses one of them
+    finally:
+        await bench.close()
+        server.close()
+        await asyncio.sleep(0.05)  # the handlers see the connections close
 
 
 async def test_a_check_that_gets_no_answer_is_a_bench_error(
