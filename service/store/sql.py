@@ -31,6 +31,7 @@ from service.store.tables import (
     JudgementRow,
     utcnow,
 )
+from service.store.writes import Writers
 
 # Errors that mean "the database is not there", as opposed to a bug in a query.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError, TimeoutError)
@@ -43,6 +44,7 @@ class SqlStore:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._insert = db.insert_for(engine.dialect.name)
         self._search = ClaimSearch(engine.dialect.name)
+        self._writers = Writers(serial=engine.dialect.name == "sqlite")
 
     @classmethod
     def from_url(cls, url: str) -> SqlStore:
@@ -51,10 +53,17 @@ class SqlStore:
     def _session(self) -> AbstractAsyncContextManager[AsyncSession]:
         return guarded_session(self._sessions)
 
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """A session for a transaction that writes: on SQLite, after this process's previous
+        writers (service.store.writes)."""
+        async with self._writers.turn(), guarded_session(self._sessions) as session:
+            yield session
+
     async def add_article(
         self, article: ArticleIn, content_hash: str, claims: list[ClaimData]
     ) -> tuple[ArticleOut, bool]:
-        async with self._session() as session:
+        async with self._writing() as session:
             inserted = await session.execute(
                 self._insert(ArticleRow)
                 .values(
@@ -111,7 +120,7 @@ class SqlStore:
     async def cache_extraction(
         self, key: ExtractionKey, claims: list[ClaimData], dropped: int
     ) -> None:
-        async with self._session() as session:
+        async with self._writing() as session:
             await session.execute(
                 self._insert(ExtractionRow)
                 .values(
@@ -157,7 +166,7 @@ class SqlStore:
             # once, and unique-index waits taken in different orders deadlocked on PostgreSQL.
             for key, j in sorted(judgements.items())
         ]
-        async with self._session() as session:  # executemany: compiled once, not per batch
+        async with self._writing() as session:  # executemany: compiled once, not per batch
             await session.execute(self._insert(JudgementRow).on_conflict_do_nothing(), rows)
 
     async def get_article(self, article_id: int) -> ArticleOut:
@@ -186,7 +195,7 @@ class SqlStore:
         return Page(items=items, total=total, limit=limit, offset=offset)
 
     async def delete_article(self, article_id: int) -> None:
-        async with self._session() as session:
+        async with self._writing() as session:
             # Claims go explicitly, not only by cascade, so no backend setting can leave
             # orphaned evidence behind (and their words are counted out).
             gone = await session.execute(
@@ -224,7 +233,7 @@ class SqlStore:
         # status and error from the row: jobs.progress), so no flush-then-UPDATE for it.
         # A synchronous check saves its report at the end of its work, and under a burst
         # that second statement was the larger part of a save's CPU.
-        async with self._session() as session:
+        async with self._writing() as session:
             check_id = await session.scalar(
                 insert(CheckRow)
                 .values(
@@ -240,7 +249,7 @@ class SqlStore:
         return report.model_copy(update={"id": check_id})
 
     async def finish_check(self, check_id: int, report: CheckReport) -> CheckReport:
-        async with self._session() as session:
+        async with self._writing() as session:
             row = await session.get(CheckRow, check_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"check {check_id} not found")
