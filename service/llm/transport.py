@@ -1,4 +1,5 @@
-"""The HTTP transport of the LLM client: each pooled connection in a pool of its own.
+"""The HTTP transport of the LLM client (and of the benchmark's client): each pooled
+connection in a pool of its own.
 
 httpcore's connection pool re-examines every connection it holds whenever a request is queued
 or a response closed, and for each idle one asks the socket whether the server has hung up (a
@@ -85,18 +86,19 @@ class OneConnectionEach(httpx.AsyncBaseTransport):
                 self._busy += 1
         except TimeoutError:
             raise httpx.PoolTimeout(
-                f"all {self._max} LLM connections busy for {patience} s", request=request
+                f"all {self._max} connections busy for {patience} s", request=request
             ) from None
 
     async def _give_back(self, transport: httpx.AsyncHTTPTransport) -> None:
         self._busy -= 1
-        if self._closed or (self._keep is not None and len(self._idle) >= self._keep):
-            await transport.aclose()
-        else:
+        keep = not self._closed and (self._keep is None or len(self._idle) < self._keep)
+        if keep:
             self._idle.append(transport)
-        if self._freed is not None:
+        if self._freed is not None:  # before closing: a cancelled close must not strand them
             async with self._freed:
                 self._freed.notify()
+        if not keep:
+            await transport.aclose()
 
 
 class _Returning(httpx.AsyncByteStream):
