@@ -110,7 +110,7 @@ class SqlJobs:
         # The loop covers a first check deleted (its synchronous run failed) between our
         # conflicting insert and the read of it: then the key is free again.
         for _ in range(3):
-            async with self.store._session() as session:
+            async with self.store._writing() as session:
                 inserted = await session.execute(
                     self.store._insert(CheckRow)
                     .values(**values)
@@ -180,7 +180,7 @@ class SqlJobs:
         self, due: ColumnElement[bool], values: dict[str, Any], *columns: Any
     ) -> Any | None:
         returning = (CheckRow.id, CheckRow.callback_url, *columns)
-        async with self.store._session() as session:
+        async with self.store._writing() as session:
             if self._postgres:
                 # Rows other instances are claiming are skipped, not waited for.
                 check_id = await session.scalar(
@@ -233,7 +233,7 @@ class SqlJobs:
 
     async def fail(self, check_id: int, owner: str, error: str, now: datetime) -> bool:
         """The job is failed for good: its report says why; a callback still gets it."""
-        async with self.store._session() as session:
+        async with self.store._writing() as session:
             row = await session.get(CheckRow, check_id, with_for_update=True)
             if row is None or row.locked_by != owner:
                 return False
@@ -245,7 +245,7 @@ class SqlJobs:
     async def discard(self, check_id: int, owner: str) -> None:
         """Delete a reserved synchronous check that failed, freeing its idempotency key so a
         retry runs again; only while owner still holds it."""
-        async with self.store._session() as session:
+        async with self.store._writing() as session:
             await session.execute(
                 delete(CheckRow).where(
                     CheckRow.id == check_id,
@@ -273,13 +273,13 @@ class SqlJobs:
             values["delivery_error"] = error
         if status != "pending":
             values |= {"locked_by": None, "locked_at": None}
-        async with self.store._session() as session:
+        async with self.store._writing() as session:
             await session.execute(update(CheckRow).where(CheckRow.id == check_id).values(**values))
 
     async def _update(
         self, check_id: int, owner: str, *where: ColumnElement[bool], **values: Any
     ) -> bool:
-        async with self.store._session() as session:
+        async with self.store._writing() as session:
             result = await session.execute(
                 update(CheckRow)
                 .where(CheckRow.id == check_id, CheckRow.locked_by == owner, *where)

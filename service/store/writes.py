@@ -4,11 +4,12 @@ SQLite has one write lock per database, and transactions that want it at once do
 for it: the one that finds it taken sleeps in SQLite's busy handler, for 1, 2, 5, 10, 15, 20,
 25 and up to 100 ms at a time, however soon the lock is free again. A check writes three small
 transactions (its judgements, its extraction, its report); in a burst of 64 checks on two
-workers, single INSERTs of them took up to 230 ms that way, 8% of them over 10 ms (benchmark
+workers, single INSERTs of them took up to 336 ms that way, 8% of them over 10 ms (benchmark
 section c, statement times logged), and the last checks of a burst waited on them after their
-last LLM answer. So the writers of one process take turns here, on an asyncio lock that hands
-it to the next at once; SQLite's handler is left to arbitrate between processes only.
-PostgreSQL locks rows, not the database: its writers do not queue.
+last LLM answer. So the writers of one process (the store's write methods and the job
+queue's) take turns here, on an asyncio lock that hands it to the next at once; SQLite's
+handler is left to arbitrate between processes only. PostgreSQL locks rows, not the
+database: its writers do not queue.
 """
 
 from __future__ import annotations
