@@ -270,7 +270,7 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
         )
         if result.batches:
             largest = max(result.batches, key=lambda b: b.concurrency)
-            table.notes.append(_service_cpu(result, largest))
+            table.notes.append(_service_cpu(result, largest, cores))
             if largest.between_rounds is not None:
                 table.notes.append(_between_rounds_note(result, largest, cores))
             if largest.phases:
@@ -343,10 +343,10 @@ def _between_rounds_note(result: ThroughputResults, batch: Batch, cores: int) ->
     )
 
 
-def _service_cpu(result: ThroughputResults, batch: Batch) -> str:
+def _service_cpu(result: ThroughputResults, batch: Batch, cores: int) -> str:
     """The service's own CPU in the largest batch, per check and over its cores. Not a verdict
     on the target: that is the CPU floor column, which adds what this leaves out."""
-    parallel = min(result.workers, usable_cores())
+    parallel = min(result.workers, cores)
     per_check = batch.service_cpu / batch.concurrency
     return (
         f"{result.database}, {result.workers} worker(s), {batch.concurrency} at once: "

@@ -189,7 +189,7 @@ def test_the_service_cpu_note_leaves_the_verdict_to_the_cpu_floor() -> None:
     # 64 checks, 5.12 s of service CPU, 2 workers: 80 ms a check, 2.56 s over 2 cores. That
     # alone would fit 1.3x of a 2.1 s check; the note must not say so (the floor decides).
     batch = Batch("SQLite", 2, 64, 4.0, [4.0], 128, 64, 5.12, 0, 0, 0.5, 0, 0, {})
-    note = _service_cpu(ThroughputResults("SQLite", 2, 500, 2.1, 0.1, 2, [batch]), batch)
+    note = _service_cpu(ThroughputResults("SQLite", 2, 500, 2.1, 0.1, 2, [batch]), batch, 2)
     assert "5.12 s of service CPU (80 ms a check), 2.56 s spread over 2 core(s)" in note
     assert "target" not in note and "CPU floor" in note
 
