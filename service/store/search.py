@@ -87,7 +87,9 @@ class ClaimSearch:
                 params["exclude"] = list(exclude_articles)
             statement = self._statement(len(part), bool(exclude_articles), limit)
             rows = (await session.execute(statement, params)).all()
-            hits += [(first + row.q, row.id, row.stamp, row.rank) for row in rows]
+            # Unpacked, not read by name: a Row's attribute lookup cost 3 µs, 17 times
+            # unpacking, and a check reads hundreds of these rows between its LLM rounds.
+            hits += [(first + q, claim_id, stamp, rank) for q, claim_id, stamp, rank in rows]
 
         # Resolved before anything is added: adding may evict entries this call needs.
         known: dict[tuple[int, Any], _Found] = {}
