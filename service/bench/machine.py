@@ -70,6 +70,15 @@ def probe_line(before: list[float], after: list[float]) -> str:
     )
 
 
+def stolen_line(stolen: float, elapsed: float, cores: int) -> str:
+    """How much of the machine's core time the hypervisor gave away while the service ran."""
+    share = stolen / (elapsed * cores) if elapsed > 0 else 0.0
+    return (
+        f"{stolen:.1f} s of {cores} cores × {elapsed:,.0f} s ({share:.1%}) while the service ran "
+        f"(steal in /proc/stat; 0 on bare metal)"
+    )
+
+
 def _cpu_model() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -116,4 +125,4 @@ def _version(name: str) -> str:
         return "?"
 
 
-__all__ = ["cpu_probe", "machine_info", "probe_line", "usable_cores"]
+__all__ = ["cpu_probe", "machine_info", "probe_line", "stolen_line", "usable_cores"]

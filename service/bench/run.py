@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +33,9 @@ from service.bench.costs import (
     repeat_table,
 )
 from service.bench.driver import Driver
-from service.bench.machine import cpu_probe, machine_info, probe_line
+from service.bench.machine import cpu_probe, machine_info, probe_line, stolen_line
 from service.bench.naive import NaiveDesign
-from service.bench.procs import MemoryPeak, MemoryWatch
+from service.bench.procs import MemoryPeak, MemoryWatch, stolen_seconds
 from service.bench.retrieval import RetrievalRow, retrieval_section
 from service.bench.tables import Table, mib
 from service.bench.throughput import ThroughputResults, measure_throughput, throughput_table
@@ -91,6 +92,7 @@ async def run_bench(
     report = BenchReport(machine_info())
     load_before = os.getloadavg()[0]
     speed_before = cpu_probe()
+    stolen_before, started = stolen_seconds(), time.monotonic()
     if settings := processes.passed_settings():
         report.machine["service settings"] = ", ".join(f"{k}={v}" for k, v in settings.items())
     costs: list[CostResults] = []
@@ -143,6 +145,9 @@ async def run_bench(
     report.machine["load average (1 min)"] = (
         f"{load_before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end "
         f"(the benchmark's own processes included)"
+    )
+    report.machine["CPU stolen by the hypervisor"] = stolen_line(
+        stolen_seconds() - stolen_before, time.monotonic() - started, os.cpu_count() or 1
     )
     for table in (
         overhead_table(costs),

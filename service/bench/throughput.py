@@ -17,11 +17,18 @@ from dataclasses import dataclass, field
 from service.bench.articles import ArticleFactory
 from service.bench.driver import Driver
 from service.bench.machine import cpu_probe, usable_cores
-from service.bench.procs import cpu_seconds, named_cpu_seconds, system_busy_seconds, tree
+from service.bench.procs import (
+    cpu_seconds,
+    named_cpu_seconds,
+    stolen_seconds,
+    system_busy_seconds,
+    tree,
+)
 from service.bench.tables import Table, num, percentile, secs, verdict
 
 LLM_LATENCY = 1.0
 TARGET_RATIO = 1.3
+STOLEN_WARNING = 0.05  # share of the cores' time during a batch that the hypervisor took
 
 
 @dataclass
@@ -54,6 +61,9 @@ class Batch:
     # work the judge round waited on. Each check ends a round after its judge call, so that
     # work, over the cores, decides the batch's time; None without a timeline.
     between_rounds: tuple[float, float, float] | None = None
+    # CPU seconds the hypervisor gave this machine's cores to other machines during the batch
+    # (procs.stolen_seconds): not in any CPU figure above, and not in the floor.
+    stolen_cpu: float = 0.0
 
 
 @dataclass
@@ -109,6 +119,7 @@ async def _batch(driver, service_pid, factory, database, workers, n, words) -> B
     pids = tree(service_pid)
     cpu, own = {pid: cpu_seconds([pid]) for pid in pids}, time.process_time()
     machine, server = system_busy_seconds(), named_cpu_seconds("postgres")
+    stolen = stolen_seconds()
 
     answered: list[float] = []
 
@@ -167,6 +178,7 @@ async def _batch(driver, service_pid, factory, database, workers, n, words) -> B
         probe=probe,
         floor=_floor(busy, phases, usable_cores()),
         between_rounds=_between_rounds(busy, phases),
+        stolen_cpu=max(stolen_seconds() - stolen, 0.0),
     )
 
 
@@ -234,6 +246,7 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
             "CPU probe",
             "PostgreSQL CPU",
             "other programs' CPU",
+            "CPU stolen",
             f"≤{TARGET_RATIO}×",
         ],
     )
@@ -261,6 +274,7 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
                 f"{b.probe * 1000:.0f} ms",
                 secs(b.database_cpu) if result.database == "PostgreSQL" else "–",
                 secs(b.other_cpu),
+                secs(b.stolen_cpu),
                 verdict(ratio <= TARGET_RATIO),
             )
         table.notes.append(
@@ -287,12 +301,26 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
             + ", ".join(busy)
             + ": those rows are slower than this service alone would be"
         )
+    robbed = [
+        f"{r.database} {r.workers} worker(s) × {b.concurrency} "
+        f"({b.stolen_cpu / (b.wall * cores):.0%})"
+        for r in results
+        for b in r.batches
+        if b.stolen_cpu > STOLEN_WARNING * b.wall * cores
+    ]
+    if robbed:
+        table.notes.append(
+            "WARNING: the hypervisor took a share of the cores' time during "
+            + ", ".join(robbed)
+            + ": those rows are slower than this machine's CPU alone would make them"
+        )
     table.notes.append(
         "CPU floor: the earliest the batch could have ended, as × one check, given the CPU work "
         "it took: the first extraction answer (first extraction call + 1 s), plus all the "
         "machine's CPU work after it (service, PostgreSQL, fake LLM, client) spread over every "
         "core; that work waits on the answers, so no ordering of it ends sooner. Above 1.3×, "
-        "the target is out of reach for that much CPU, however the work is scheduled"
+        "the target is out of reach for that much CPU, however the work is scheduled. Time the "
+        "hypervisor took is not work: it is left out of the floor and shown as CPU stolen"
     )
     table.notes.append(
         "CPU probe: CPU time of a fixed pure-Python loop (the header's probe) just before the "
@@ -307,7 +335,9 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
         "busiest process: its share of the service's CPU (with N workers, how evenly the checks "
         "spread); PostgreSQL CPU: the server's processes (all of them, so also other clients'); "
         "other programs' CPU: the machine's busy time (/proc/stat) minus service, fake LLM, "
-        "bench and PostgreSQL, i.e. what else ran on the machine meanwhile"
+        "bench and PostgreSQL, i.e. what else ran on the machine meanwhile; CPU stolen: core "
+        "time the hypervisor gave to other virtual machines while this one wanted it (steal "
+        "in /proc/stat), which no other column counts"
     )
     table.notes.append(
         f"CPU/wall: service CPU seconds per second of the batch (100% = one core busy; "

@@ -25,6 +25,7 @@ from service.bench.throughput import (
     _phases,
     _service_cpu,
     _spans,
+    throughput_table,
 )
 from service.llm.base import JudgePair
 from service.llm.client import build_client
@@ -217,6 +218,21 @@ def test_between_the_rounds_is_the_work_from_first_extraction_answer_to_last_jud
     note = _between_rounds_note(ThroughputResults("SQLite", 2, 500, 2.0, 0.1, 2, [batch]), batch, 2)
     assert "did 2.10 s of CPU work (33 ms a check), 105% of its 2 cores" in note
     assert note.endswith("the last one had to leave by 1.60 s")
+
+
+def test_the_table_shows_stolen_cpu_and_warns_when_the_hypervisor_took_much(
+    monkeypatch,
+) -> None:
+    monkeypatch.setattr("service.bench.throughput.usable_cores", lambda: 2)
+    calm = Batch("SQLite", 2, 16, 2.5, [2.5], 32, 16, 1, 0, 0, 0.5, 0, 0, {}, stolen_cpu=0.2)
+    robbed = Batch("SQLite", 2, 64, 4.0, [4.0], 128, 64, 5, 0, 0, 0.5, 0, 0, {}, stolen_cpu=0.8)
+    table = throughput_table([ThroughputResults("SQLite", 2, 500, 2.0, 0.1, 2, [calm, robbed])])
+    column = table.columns.index("CPU stolen")
+    assert [row[column] for row in table.rows] == ["0.20 s", "0.80 s"]
+    # 0.2 s of 2 cores x 2.5 s is 4%: no warning; 0.8 s of 2 x 4 s is 10%.
+    warnings = [n for n in table.notes if n.startswith("WARNING: the hypervisor")]
+    assert len(warnings) == 1
+    assert "SQLite 2 worker(s) × 64 (10%)" in warnings[0] and "× 16" not in warnings[0]
 
 
 async def test_checks_in_flight_each_get_a_connection_of_their_own() -> None:
