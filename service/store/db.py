@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, ExceptionContext, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool, PoolResetState
 
@@ -29,7 +30,7 @@ _PG_UNAVAILABLE = ("08", "40", "53", "57", "58")
 
 
 # A database that accepts connections but never answers (a network partition) must not hang
-# requests: asyncpg would wait 60 s to connect and forever for a query, the pool's pre-ping too.
+# requests: asyncpg would wait 60 s to connect and forever for a query.
 CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 60.0  # one statement; migrations and bulk loads are batched well below it
 
@@ -76,12 +77,45 @@ def create_engine(
         event.listen(engine.sync_engine, "reset", _reset_if_open)
         return engine
     if pooled:
-        pool = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+        pool = {"pool_size": 10, "max_overflow": 10}
     connect_args = {"timeout": connect_timeout, "command_timeout": command_timeout, **connect_args}
     engine = create_async_engine(url, connect_args=connect_args, **pool, **_ENGINE_OPTIONS)
     event.listen(engine.sync_engine, "handle_error", _pg_unavailable_is_operational)
     event.listen(engine.sync_engine, "reset", _reset_if_open)
+    if pooled:
+        event.listen(engine.sync_engine.pool, "checkout", _drop_if_closed)
     return engine
+
+
+def _drop_if_closed(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Hand out a pooled PostgreSQL connection only if the server has not ended it while it was
+    idle (a restart, an operator's pg_terminate_backend, a proxy or a network that dropped it);
+    otherwise the pool opens a new one and the request never sees the dead one.
+
+    In place of pool_pre_ping, which asks the server on every checkout: SQLAlchemy's asyncpg
+    adapter pings with BEGIN, an empty query and ROLLBACK, three round trips per session, and a
+    check opens about ten sessions. One claim's search on PostgreSQL (bench section e, 10k
+    claims, runs in turns) took p50 15.1-16.7 ms with it and 8.7-11.1 ms without. Asking the
+    driver and the socket costs no round trip: an idle connection has nothing to read, so a
+    readable socket is one the server closed or wrote its goodbye to (57P01) and the event loop
+    has not read yet. A connection that hangs without closing (a network partition) is found
+    by the command timeout instead, as the ping would have been."""
+    driver = record.driver_connection
+    if driver is None or driver.is_closed() or _unread(driver):
+        raise DisconnectionError("connection closed by the server while idle in the pool")
+
+
+def _unread(driver: Any) -> bool:
+    """Whether the connection's socket has bytes (or an end of stream) nobody has read."""
+    transport = getattr(driver, "_transport", None)  # asyncpg keeps its transport here
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([sock.fileno()], [], [], 0)[0])
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def insert_for(dialect: str) -> Any:
@@ -97,7 +131,7 @@ def _pg_unavailable_is_operational(context: ExceptionContext) -> BaseException |
     error = context.original_exception
     sqlstate = str(getattr(error, "sqlstate", None) or "")
     if (
-        context.is_pre_ping  # there, SQLAlchemy itself decides to reconnect
+        context.is_pre_ping  # there, SQLAlchemy itself decides to reconnect (if one is set)
         or not isinstance(error, Exception)
         or not sqlstate.startswith(_PG_UNAVAILABLE)
         or isinstance(context.sqlalchemy_exception, OperationalError)

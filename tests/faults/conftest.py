@@ -47,8 +47,8 @@ def proxy() -> Iterator[TcpProxy]:
 
 
 def proxied_store(database_url: str, proxy: TcpProxy, **engine_options: Any) -> SqlStore:
-    """The store a production instance would have (pooled engine, pre-ping), reaching the
-    test's PostgreSQL schema through the proxy."""
+    """The store a production instance would have (pooled engine, dead connections dropped at
+    checkout), reaching the test's PostgreSQL schema through the proxy."""
     url, schema = database_url.split("#schema=")
     via_proxy = make_url(url).set(host="127.0.0.1", port=proxy.port)
     engine = db.create_engine(

@@ -3,7 +3,7 @@
 While it is away the readiness probe says so (503), every request that needs it gets a 503
 problem+json, never a 500 and never a hang, and nothing is half-written. Once it is back the
 same app, not restarted, answers again from its first request: its pool drops the dead
-connections (pool_pre_ping) instead of handing them out.
+connections (service.store.db._drop_if_closed) instead of handing them out.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ async def test_a_silent_database_answers_503_in_bounded_time(
         assert ready.status_code == 503 and "no answer within the timeout" in ready.text
         assert_problem(await client.post("/v1/articles", json={"text": KILLED}), 503)
         assert_problem(await client.get("/v1/articles"), 503)
-        # Each is bounded by a timeout or two (pre-ping, then a new connection), not by luck.
+        # Each is bounded by a timeout or two (a statement, then a new connection), not by luck.
         assert time.monotonic() - started < 10
         proxy.cut()  # the partition ends: the connections it swallowed bytes of are gone
         proxy.restore()
