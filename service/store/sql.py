@@ -42,6 +42,17 @@ class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # Reads on PostgreSQL run without BEGIN and ROLLBACK, two round trips of each session
+        # that bought nothing: at READ COMMITTED every statement takes its own snapshot inside
+        # a transaction too. On SQLite a read transaction is one snapshot (and switching
+        # modes would cost a trip to the connection's thread), so reads keep theirs.
+        self._reads = (
+            self._sessions
+            if engine.dialect.name == "sqlite"
+            else async_sessionmaker(
+                engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+            )
+        )
         self._insert = db.insert_for(engine.dialect.name)
         self._search = ClaimSearch(engine.dialect.name)
         self._writers = Writers(serial=engine.dialect.name == "sqlite")
@@ -51,7 +62,8 @@ class SqlStore:
         return cls(db.create_engine(url))
 
     def _session(self) -> AbstractAsyncContextManager[AsyncSession]:
-        return guarded_session(self._sessions)
+        """A session that only reads (writers use _writing)."""
+        return guarded_session(self._reads)
 
     @asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncSession]:
