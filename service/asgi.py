@@ -11,6 +11,10 @@ default, one socket shared by all, leaves each connection to whichever worker's 
 first, which is mostly the same one: under a burst of 64 checks one of two workers held 46
 connections and did 72% of the work while the other core idled (benchmark section c; the
 same effect Cloudflare measured for NGINX, "Why does one NGINX worker take all the load?").
+A shared socket from which each worker accepts one connection per turn of its event loop did
+no better (68-71% of the work on one worker, against 51-57% with SO_REUSEPORT; 2 workers on 2
+cores, the benchmark's client on the same cores), most likely because whichever worker runs
+on the core the client leaves free wins the race for each connection.
 """
 
 from __future__ import annotations
