@@ -97,7 +97,7 @@ def system_busy_seconds() -> float:
 def stolen_seconds() -> float:
     """CPU seconds since boot that this machine's cores wanted to run and the hypervisor gave
     to other machines instead ("steal" in /proc/stat; 0 on bare metal). On the shared virtual
-    machines the benchmark runs on, a batch lost up to 0.43 s of its 2 cores' 10 s this way."""
+    machines the benchmark runs on, a batch of section c lost up to 18% of its cores' time."""
     fields = _cpu_line()
     return fields[7] / _TICKS if len(fields) > 7 else 0.0
 

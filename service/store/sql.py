@@ -42,7 +42,7 @@ class SqlStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        # Reads on PostgreSQL run without BEGIN and ROLLBACK, two round trips of each session
+        # Reads on PostgreSQL run without BEGIN and COMMIT, two round trips of each session
         # that bought nothing: at READ COMMITTED every statement takes its own snapshot inside
         # a transaction too. On SQLite a read transaction is one snapshot (and switching
         # modes would cost a trip to the connection's thread), so reads keep theirs.
