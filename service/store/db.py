@@ -131,8 +131,7 @@ def _pg_unavailable_is_operational(context: ExceptionContext) -> BaseException |
     error = context.original_exception
     sqlstate = str(getattr(error, "sqlstate", None) or "")
     if (
-        context.is_pre_ping  # there, SQLAlchemy itself decides to reconnect (if one is set)
-        or not isinstance(error, Exception)
+        not isinstance(error, Exception)
         or not sqlstate.startswith(_PG_UNAVAILABLE)
         or isinstance(context.sqlalchemy_exception, OperationalError)
     ):
