@@ -201,6 +201,15 @@ def _floor(
     return answer + (busy[-1][1] - _busy_at(busy, answer)) / cores
 
 
+def _cores_needed(batch: Batch, one_check: float, cores: int) -> float | None:
+    """See the table's note: the floor's work, in core-seconds, over the target's window."""
+    if batch.floor is None or "extraction calls" not in batch.phases:
+        return None
+    answer = batch.phases["extraction calls"][0] + LLM_LATENCY
+    window = TARGET_RATIO * one_check - answer
+    return (batch.floor - answer) * cores / window if window > 0 else None
+
+
 def _between_rounds(
     busy: list[tuple[float, float]], phases: dict[str, tuple[float, float]]
 ) -> tuple[float, float, float] | None:
@@ -243,6 +252,7 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
             "bench CPU",
             "busiest process",
             "CPU floor",
+            f"cores for ≤{TARGET_RATIO}×",
             "CPU probe",
             "PostgreSQL CPU",
             "other programs' CPU",
@@ -271,6 +281,7 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
                 secs(b.bench_cpu),
                 f"{b.busiest_share:.0%}",
                 f"{b.floor / result.one_check:.2f}×" if b.floor is not None else "–",
+                f"≥{need:.1f}" if (need := _cores_needed(b, result.one_check, cores)) else "–",
                 f"{b.probe * 1000:.0f} ms",
                 secs(b.database_cpu) if result.database == "PostgreSQL" else "–",
                 secs(b.other_cpu),
@@ -321,6 +332,12 @@ def throughput_table(results: list[ThroughputResults]) -> Table:
         "core; that work waits on the answers, so no ordering of it ends sooner. Above 1.3×, "
         "the target is out of reach for that much CPU, however the work is scheduled. Time the "
         "hypervisor took is not work: it is left out of the floor and shown as CPU stolen"
+    )
+    table.notes.append(
+        f"cores for ≤{TARGET_RATIO}×: the same work after the first extraction answer over the "
+        f"time the target leaves after it ({TARGET_RATIO} × one check − that answer): the fewest "
+        f"cores of this machine's speed on which the batch could have met the target, as many "
+        f"workers provided; a lower bound, like the floor it comes from"
     )
     table.notes.append(
         "CPU probe: CPU time of a fixed pure-Python loop (the header's probe) just before the "

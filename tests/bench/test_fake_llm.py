@@ -21,6 +21,7 @@ from service.bench.throughput import (
     ThroughputResults,
     _between_rounds,
     _between_rounds_note,
+    _cores_needed,
     _floor,
     _phases,
     _service_cpu,
@@ -203,6 +204,23 @@ def test_the_cpu_floor_counts_the_work_after_the_first_extraction_answer() -> No
     assert _floor(busy, phases, cores=2) == pytest.approx(1.1 + 3.2 / 2)
     assert _floor(busy, phases, cores=1) == pytest.approx(1.1 + 3.2)
     assert _floor(busy, {}, cores=2) is None  # no timeline: no floor
+
+
+def test_cores_needed_spreads_the_floor_work_over_what_the_target_leaves(monkeypatch) -> None:
+    # First extraction answer at 1.1 s, 3.2 core-seconds after it (floor 2.7 s on 2 cores); one
+    # check 2.0 s, so 1.3x leaves 2.6 - 1.1 = 1.5 s: at least 3.2 / 1.5 = 2.13 cores.
+    monkeypatch.setattr("service.bench.throughput.usable_cores", lambda: 2)
+    phases = {"extraction calls": (0.1, 0.5), "judge calls": (1.2, 2.7)}
+    batch = Batch("SQLite", 2, 64, 4.0, [4.0], 128, 64, 1, 0, 0, 0.5, 0, 0, phases, floor=2.7)
+    assert _cores_needed(batch, 2.0, cores=2) == pytest.approx(3.2 / 1.5)
+    table = throughput_table([ThroughputResults("SQLite", 2, 500, 2.0, 0.1, 2, [batch])])
+    assert table.rows[0][table.columns.index("cores for ≤1.3×")] == "≥2.1"
+    # No timeline, or a target that ends before the first answer: no figure.
+    assert (
+        _cores_needed(Batch("SQLite", 2, 64, 4.0, [4.0], 128, 64, 1, 0, 0, 0.5, 0, 0, {}), 2.0, 2)
+        is None
+    )
+    assert _cores_needed(batch, 0.8, cores=2) is None
 
 
 def test_between_the_rounds_is_the_work_from_first_extraction_answer_to_last_judge_call():
