@@ -195,17 +195,15 @@ def _floor(
 ) -> float | None:
     """See Batch.floor. The work counted is everything the machine did from the last sample
     before the first extraction answer, so the floor errs early, never late."""
-    if "extraction calls" not in phases or len(busy) < 2:
+    if (answer := _first_answer(phases)) is None or len(busy) < 2:
         return None
-    answer = phases["extraction calls"][0] + LLM_LATENCY
     return answer + (busy[-1][1] - _busy_at(busy, answer)) / cores
 
 
 def _cores_needed(batch: Batch, one_check: float, cores: int) -> float | None:
     """See the table's note: the floor's work, in core-seconds, over the target's window."""
-    if batch.floor is None or "extraction calls" not in batch.phases:
+    if batch.floor is None or (answer := _first_answer(batch.phases)) is None:
         return None
-    answer = batch.phases["extraction calls"][0] + LLM_LATENCY
     window = TARGET_RATIO * one_check - answer
     return (batch.floor - answer) * cores / window if window > 0 else None
 
@@ -214,12 +212,21 @@ def _between_rounds(
     busy: list[tuple[float, float]], phases: dict[str, tuple[float, float]]
 ) -> tuple[float, float, float] | None:
     """See Batch.between_rounds; from the samples at or before each moment."""
-    if "extraction calls" not in phases or "judge calls" not in phases or len(busy) < 2:
+    start = _first_answer(phases)
+    if start is None or "judge calls" not in phases or len(busy) < 2:
         return None
-    start, end = phases["extraction calls"][0] + LLM_LATENCY, phases["judge calls"][1]
+    end = phases["judge calls"][1]
     if end <= start:
         return None
     return start, end, _busy_at(busy, end) - _busy_at(busy, start)
+
+
+def _first_answer(phases: dict[str, tuple[float, float]]) -> float | None:
+    """The earliest an extraction answer could have come back: the first extraction call plus
+    the fake LLM's latency; None without a timeline."""
+    if "extraction calls" not in phases:
+        return None
+    return phases["extraction calls"][0] + LLM_LATENCY
 
 
 def _busy_at(busy: list[tuple[float, float]], moment: float) -> float:
