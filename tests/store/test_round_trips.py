@@ -2,13 +2,17 @@
 connection from the pool, and no BEGIN and ROLLBACK around what only reads.
 
 The pool hands out a connection only if the server has not ended it while it was idle, and
-finds that out from the driver and the socket, not with a ping (service.store.db). The dead
-connections themselves are tested through the app: a blip between requests and backends the
-server terminated go unnoticed (tests/faults/test_database_down.py); each of those fails
-without one of the two checks.
+finds that out from the driver and the socket, not with a ping (service.store.db). The
+driver's side is tested through the app: a blip between requests goes unnoticed
+(tests/faults/test_database_down.py) and fails without it. The socket's side is tested here,
+with a goodbye that reached the socket before the event loop read it: it fails without it.
 """
 
 from __future__ import annotations
+
+import asyncio
+import select
+import threading
 
 from sqlalchemy import text
 
@@ -59,3 +63,40 @@ async def test_reads_run_without_a_transaction_and_writes_in_one(database_url: s
         assert sent == []  # at READ COMMITTED each statement has its own snapshot anyway
     finally:
         await store.close()
+
+
+@POSTGRES_ONLY
+async def test_a_goodbye_not_yet_read_keeps_the_connection_from_being_handed_out(
+    database_url: str,
+) -> None:
+    # The server ends a pooled connection and its goodbye (57P01, then end of stream) reaches
+    # the socket just before the next checkout, before the event loop has read it: the driver
+    # still thinks it open, and only the socket says otherwise (service.store.db._unread).
+    engine = db.create_engine(PG_URL)
+    try:
+        async with engine.connect() as conn:  # opens the pool's connection
+            driver = (await conn.get_raw_connection()).driver_connection
+        pid = driver.get_server_pid()
+        # Terminated from another thread with its own loop, and waited for without letting
+        # this loop run: nothing reads the goodbye before the checkout below.
+        ender = threading.Thread(target=lambda: asyncio.run(_terminate(pid)))
+        ender.start()
+        ender.join(10)
+        sock = driver._transport.get_extra_info("socket")
+        assert select.select([sock.fileno()], [], [], 10)[0], "the server never hung up"
+        assert not driver.is_closed()
+        async with engine.connect() as conn:
+            assert (await conn.get_raw_connection()).driver_connection is not driver
+            assert (await conn.execute(text("SELECT 41 + 1"))).scalar() == 42
+    finally:
+        await engine.dispose()
+
+
+async def _terminate(pid: int) -> None:
+    admin = db.create_engine(PG_URL, pooled=False)
+    try:
+        async with admin.connect() as conn:
+            ended = await conn.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            assert ended
+    finally:
+        await admin.dispose()
