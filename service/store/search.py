@@ -70,7 +70,9 @@ class ClaimSearch:
         limit: int,
     ) -> list[list[Candidate]]:
         """Candidates per query of lower-cased plain words (best first, ties by id)."""
-        counts = await terms.frequencies(session, {w for words in queries for w in words})
+        counts = await terms.frequencies(
+            session, {w for words in queries for w in words}, sqlite=self.sqlite
+        )
         matches: list[str] = []
         asked: list[int] = []  # the query each match answers
         for index, words in enumerate(queries):

@@ -14,13 +14,14 @@ close to the Porter stemmer of SQLite's FTS5 index), so a count matches a postin
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 
 import snowballstemmer
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from service.store.tables import TermRow
@@ -67,10 +68,25 @@ def pick(words: list[str], counts: dict[str, int]) -> list[str]:
     return picked
 
 
-async def frequencies(session: AsyncSession, words: Iterable[str]) -> dict[str, int]:
-    stems = {stem(w) for w in words} | {ALL_CLAIMS}
+# The stems go as one parameter (a JSON array on SQLite, an array on PostgreSQL), not as an IN
+# list of one parameter each: a check asks for about 200, and rendering and binding that list,
+# and on SQLite preparing it anew (each length is another statement to its cache), cost more
+# than the lookups. Same rows; 4.4-6.3 -> 2.6-2.7 ms a 500-word check (SQLite, in process,
+# runs of both taken in turns, AMD EPYC).
+_FREQUENCIES = {
+    True: text(
+        "SELECT term, claims FROM terms WHERE term IN (SELECT value FROM json_each(:stems))"
+    ),
+    False: text("SELECT term, claims FROM terms WHERE term = ANY(:stems)"),
+}
+
+
+async def frequencies(
+    session: AsyncSession, words: Iterable[str], *, sqlite: bool
+) -> dict[str, int]:
+    stems = list({stem(w) for w in words} | {ALL_CLAIMS})
     rows = await session.execute(
-        select(TermRow.term, TermRow.claims).where(TermRow.term.in_(stems))
+        _FREQUENCIES[sqlite], {"stems": json.dumps(stems) if sqlite else stems}
     )
     return dict(rows.all())
 

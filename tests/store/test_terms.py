@@ -73,6 +73,17 @@ async def test_counts_follow_claims_added_and_deleted(store: SqlStore) -> None:
     assert stored.get("sudzha", 0) == 0
 
 
+async def test_frequencies_answer_for_every_stem_asked_and_no_other(store: SqlStore) -> None:
+    await add(store, ["Officials said 12 were killed in Sudzha.", "Officials fled Łgów."])
+    await add(store, ["Nothing about it."])
+    words = ["officials", "Official", "sudzha", "łgów", "12", "neverseen", "nothing"]
+    async with store._session() as session:
+        found = await terms.frequencies(session, words, sqlite=store._search.sqlite)
+    # Counted by stem, so "officials" and "Official" are one row; unknown words have none;
+    # every answer carries the count of all claims, which the postings budget needs.
+    assert found == {"offici": 2, "sudzha": 1, "łgów": 1, "12": 1, "noth": 1, "": 3}
+
+
 async def test_search_skips_words_too_common_for_the_budget(store: SqlStore, monkeypatch) -> None:
     await add(store, [f"Officials met on day {n}." for n in range(30)])
     await add(store, ["Evacuations began in Sudzha."])
