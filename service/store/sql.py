@@ -31,6 +31,7 @@ from service.store.tables import (
     JudgementRow,
     utcnow,
 )
+from service.store.texts import ArticleTexts
 from service.store.writes import Writers
 
 # Errors that mean "the database is not there", as opposed to a bug in a query.
@@ -55,6 +56,7 @@ class SqlStore:
         )
         self._insert = db.insert_for(engine.dialect.name)
         self._search = ClaimSearch(engine.dialect.name)
+        self._texts = ArticleTexts()
         self._writers = Writers(serial=engine.dialect.name == "sqlite")
 
     @classmethod
@@ -235,10 +237,7 @@ class SqlStore:
         if not article_ids:
             return {}
         async with self._session() as session:
-            rows = await session.execute(
-                select(ArticleRow.id, ArticleRow.text).where(ArticleRow.id.in_(list(article_ids)))
-            )
-            return {article_id: text_ for article_id, text_ in rows}
+            return await self._texts.read(session, article_ids)
 
     async def save_check(self, report: CheckReport) -> CheckReport:
         # One INSERT: the stored report leaves its id to the row (every read takes the id,
