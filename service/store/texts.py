@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.store.tables import ArticleRow
 
-# Texts average ~15 KB with the benchmark's 5,000-word articles among them: ~8 MB a process.
-CACHE_TEXTS = 512
+# Bounded by characters, not by texts: an article may be up to max_article_bytes (1 MB by
+# default, and settable), so a count of texts would not bound the memory. 16 million characters
+# (16 MB of mostly ASCII text) hold about 500 articles of 5,000 words a process.
+CACHE_CHARS = 16_000_000
 
 _ARTICLES = ArticleRow.__table__
 _STAMP = literal_column("articles.created_at")  # raw, only compared: no type conversion
@@ -38,7 +40,7 @@ class ArticleTexts:
     """One per store (per process)."""
 
     def __init__(self) -> None:
-        self._texts: LRUCache[tuple[int, Any], str] = LRUCache(CACHE_TEXTS)
+        self._texts: LRUCache[tuple[int, Any], str] = LRUCache(CACHE_CHARS, getsizeof=len)
         self._stamps = select(_ARTICLES.c.id, _STAMP).where(_ARTICLES.c.id.in_(_IDS))
         self._read = select(_ARTICLES.c.id, _STAMP, _ARTICLES.c.text).where(
             _ARTICLES.c.id.in_(_IDS)
@@ -57,8 +59,10 @@ class ArticleTexts:
         if missing:
             rows = await session.execute(self._read, {"ids": missing})
             for article_id, stamp, text in rows:
-                found[article_id] = self._texts[(article_id, stamp)] = text
+                found[article_id] = text
+                if len(text) <= self._texts.maxsize:  # a larger one would not fit at all
+                    self._texts[(article_id, stamp)] = text
         return found
 
 
-__all__ = ["CACHE_TEXTS", "ArticleTexts"]
+__all__ = ["CACHE_CHARS", "ArticleTexts"]

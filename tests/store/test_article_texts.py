@@ -52,10 +52,17 @@ async def test_a_reused_article_id_never_serves_the_deleted_text(store) -> None:
     }
 
 
-async def test_more_texts_than_the_cache_holds_lose_none(store, monkeypatch) -> None:
-    monkeypatch.setattr(texts, "CACHE_TEXTS", 2)
+async def test_more_text_than_the_cache_holds_loses_none(store, monkeypatch) -> None:
+    # The cache counts characters: two of these 30-character texts fit, not five, and a text
+    # longer than the whole cache is served without being kept.
+    monkeypatch.setattr(texts, "CACHE_CHARS", 70)
     small = SqlStore(store.engine)
-    ids = [await add(store, f"Report number {n} from Sudzha.") for n in range(5)]
+    expected = {await add(store, f"Report number {n} from Sudzha."): n for n in range(5)}
+    expected[await add(store, "A long report. " * 10)] = "long"
     for _ in range(2):
-        found = await small.article_texts(ids)
-        assert found == {i: f"Report number {n} from Sudzha." for n, i in enumerate(ids)}
+        found = await small.article_texts(list(expected))
+        assert found == {
+            i: "A long report. " * 10 if n == "long" else f"Report number {n} from Sudzha."
+            for i, n in expected.items()
+        }
+    assert small._texts._texts.currsize <= 70
