@@ -22,20 +22,26 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from functools import lru_cache
+from dataclasses import dataclass
 from itertools import combinations
+
+from cachetools import LRUCache
 
 SHINGLE_WORDS = 4
 NEAR_DUPLICATE_CONTAINMENT = 0.1
+# What the cache of texts seen (below) may hold, in bytes as _Seen.size estimates them: about
+# 230 articles of 5,000 words. Bounded by size, not by texts: with 256 texts at the 1 MB body
+# limit (max_article_bytes), their shingle sets alone would have taken gigabytes.
+CACHE_BYTES = 64_000_000
+SHINGLE_BYTES = 56  # one shingle in a frozenset: its int (32 bytes) and its slot in the table
 
 
-@lru_cache(maxsize=256)  # the same stored articles are cited check after check
 def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[int]:
     """Word n-grams after lowercasing and dropping punctuation (curly quotes included), each
     kept as its 64-bit hash: sets of ints intersect several times faster than sets of tuples
     (a tuple's hash is not cached, so every lookup rehashes it), and among the few thousand
     shingles of an article a collision, which would only nudge a containment, is a 1 in 10^12
-    event. The hashes are per process (str hashing is seeded), as is this cache."""
+    event. The hashes are per process (str hashing is seeded), as is the cache of them below."""
     words = re.findall(r"[^\W_]+", text.lower())
     if len(words) < size:
         return frozenset([hash(tuple(words))]) if words else frozenset()
@@ -50,16 +56,34 @@ def containment(a: frozenset[int], b: frozenset[int]) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    digest: bytes
+    shingles: frozenset[int]
+    size: int  # bytes it keeps alive, roughly: the text (the cache's key) and the set
+
+
+# The same stored articles are cited check after check (service.store.texts hands out the same
+# string each time, so finding one here costs no hashing of its text).
+_SEEN: LRUCache[str, _Seen] = LRUCache(CACHE_BYTES, getsizeof=lambda seen: seen.size)
+
+
+def _seen(text: str) -> _Seen:
+    found = _SEEN.get(text)
+    if found is None:
+        sets = shingles(text)
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+        found = _Seen(digest, sets, len(text) + SHINGLE_BYTES * len(sets))
+        if found.size <= _SEEN.maxsize:  # a larger one would not fit at all
+            _SEEN[text] = found
+    return found
+
+
 # Containment of pairs of texts seen before, by the texts' digests. The same stored articles are
 # cited check after check, so of the k² pairs a check needs only the k with its own text are new
 # (the pairwise intersections were most of the grouping's CPU). Bounded; oldest out first.
 _PAIRS: dict[tuple[bytes, bytes], float] = {}
 MAX_PAIRS = 50_000
-
-
-@lru_cache(maxsize=256)  # as shingles: hashing the cached text's str is cheaper than blake2b
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 def _known_containment(key_a: bytes, a: frozenset[int], key_b: bytes, b: frozenset[int]) -> float:
@@ -85,10 +109,12 @@ def group_near_duplicates(
             x = parent[x]
         return x
 
-    sets = {article_id: shingles(text) for article_id, text in texts.items()}
-    keys = {article_id: _digest(text) for article_id, text in texts.items()}
-    for a, b in combinations(sets, 2):
-        if _known_containment(keys[a], sets[a], keys[b], sets[b]) >= threshold:
+    seen = {article_id: _seen(text) for article_id, text in texts.items()}
+    for a, b in combinations(seen, 2):
+        if (
+            _known_containment(seen[a].digest, seen[a].shingles, seen[b].digest, seen[b].shingles)
+            >= threshold
+        ):
             ra, rb = root(a), root(b)
             parent[max(ra, rb)] = min(ra, rb)  # the smaller id stays the root, naming the group
     return {article_id: root(article_id) for article_id in texts}

@@ -114,3 +114,20 @@ def test_pairs_seen_before_are_not_intersected_again(monkeypatch) -> None:
     again = group_near_duplicates({**stored, -2: "Another draft, on another topic."})
     assert len(computed) == 5  # only the new text against the five known ones
     assert {k: v for k, v in again.items() if k > 0} == {k: v for k, v in first.items() if k > 0}
+
+
+def test_the_texts_seen_are_kept_within_a_size(monkeypatch) -> None:
+    """Articles may be as long as the body limit allows: the cache counts bytes, not texts."""
+    from cachetools import LRUCache
+
+    from service.pipeline import independence
+
+    small: LRUCache = LRUCache(20_000, getsizeof=lambda seen: seen.size)
+    monkeypatch.setattr(independence, "_SEEN", small)
+    monkeypatch.setattr(independence, "_PAIRS", {})
+    groups = group_near_duplicates(dict(SEEDS))  # each seed is larger than the whole cache
+    assert len(small) == 0
+    assert groups == {0: 0, 1: 1, 2: 2, 3: 1, 4: 4}  # as with every seed kept
+    drafts = {n: f"Draft {n} says officials met on day {n} in Sudzha." for n in range(300)}
+    group_near_duplicates(drafts)
+    assert 0 < small.currsize <= 20_000 and len(small) < 300
