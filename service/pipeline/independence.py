@@ -86,11 +86,12 @@ _PAIRS: dict[tuple[bytes, bytes], float] = {}
 MAX_PAIRS = 50_000
 
 
-def _known_containment(key_a: bytes, a: frozenset[int], key_b: bytes, b: frozenset[int]) -> float:
-    key = (key_a, key_b) if key_a <= key_b else (key_b, key_a)  # containment is symmetric
+def _known_containment(a: _Seen, b: _Seen) -> float:
+    # Containment is symmetric: one entry per pair, whichever side comes first.
+    key = (a.digest, b.digest) if a.digest <= b.digest else (b.digest, a.digest)
     value = _PAIRS.get(key)
     if value is None:
-        value = containment(a, b)
+        value = containment(a.shingles, b.shingles)
         if len(_PAIRS) >= MAX_PAIRS:
             del _PAIRS[next(iter(_PAIRS))]
         _PAIRS[key] = value
@@ -111,10 +112,7 @@ def group_near_duplicates(
 
     seen = {article_id: _seen(text) for article_id, text in texts.items()}
     for a, b in combinations(seen, 2):
-        if (
-            _known_containment(seen[a].digest, seen[a].shingles, seen[b].digest, seen[b].shingles)
-            >= threshold
-        ):
+        if _known_containment(seen[a], seen[b]) >= threshold:
             ra, rb = root(a), root(b)
             parent[max(ra, rb)] = min(ra, rb)  # the smaller id stays the root, naming the group
     return {article_id: root(article_id) for article_id in texts}
